@@ -1,0 +1,42 @@
+# Switchboard. Quick start: `make run` (serve on the embedded SQLite default), `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: setup run test lint bench accuracy demo clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/switchboard migrate
+	$(BIN)/switchboard serve
+
+demo: $(STAMP)
+	$(BIN)/switchboard demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest -q
+	$(BIN)/python benchmarks/classify_accuracy.py tests/data/classify/devset.jsonl
+
+accuracy: $(STAMP)
+	$(BIN)/python benchmarks/classify_accuracy.py tests/data/classify/devset.jsonl
+	$(BIN)/python benchmarks/classify_accuracy.py benchmarks/holdout/holdout.jsonl --min 0
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,207 @@
+"""Classification of one message: category, topic, supplier, confidence and why.
+
+Two steps so that the router stays free of I/O: `prepare` reads the text (normalised form,
+entities, supplier names); the caller then looks up what only the store knows (which order
+codes exist, the sender's own orders, whether the sender is a supplier) and hands it to
+`classify`, which decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from router.entities import Entities, EntityExtractor
+from router.rules import PRIORITIES, RuleSet, Signals
+from router.suppliers import SupplierCatalog, SupplierMatch
+from router.text import Normalized, Normalizer, fold_tokens
+
+COMPLAINTS_ABOUT_GOODS = ("product", "supplier")
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifierSettings:
+    threshold: float = 0.3
+    prior: float = 1.0
+    fallback_category: str = "inquiry"
+    default_priority: str = "normal"
+    purchase_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    text: Normalized
+    entities: Entities
+    named_suppliers: tuple[SupplierMatch, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFact:
+    code: str
+    supplier_id: str
+    product: str
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the store knows: the orders behind codes in the text, the sender's orders, and
+    the supplier whose registered contact sent the message."""
+
+    channel: str
+    sender_supplier_id: str | None = None
+    known_orders: Mapping[str, OrderFact] = field(default_factory=dict)
+    customer_orders: Sequence[OrderFact] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    category: str
+    topic: str | None
+    supplier_id: str | None
+    confidence: float
+    rules: tuple[str, ...]
+    priority: str
+    tags: tuple[str, ...]
+    supplier_source: str | None
+    fallback: bool
+    scores: Mapping[str, float]
+
+    def explain(self) -> str:
+        rules = ", ".join(self.rules) or "none"
+        text = f"{self.category}{'/' + self.topic if self.topic else ''} " \
+               f"(confidence {self.confidence:.2f}; rules: {rules})"
+        if self.fallback:
+            text += "; below the confidence threshold, so the default category was used"
+        return text
+
+
+class Classifier:
+    def __init__(
+        self,
+        normalizer: Normalizer,
+        extractor: EntityExtractor,
+        catalog: SupplierCatalog,
+        rules: RuleSet,
+        settings: ClassifierSettings,
+    ) -> None:
+        self.normalizer = normalizer
+        self.extractor = extractor
+        self.catalog = catalog
+        self.rules = rules
+        self.settings = settings
+        self._purchase = frozenset(
+            " ".join(fold_tokens(w)) for w in settings.purchase_words if fold_tokens(w)
+        )
+
+    def prepare(self, text: str, subject: str | None = None) -> Prepared:
+        full = f"{subject}\n{text}" if subject else text
+        normalized = self.normalizer(full)
+        return Prepared(normalized, self.extractor(full),
+                        tuple(self.catalog.find(normalized)))
+
+    def classify(self, prepared: Prepared, context: Context) -> Classification:
+        sender_kind = "supplier" if context.sender_supplier_id else "customer"
+        entities = set()
+        if prepared.entities.order_codes:
+            entities.add("order_code")
+        if context.known_orders:
+            entities.add("known_order")
+        if prepared.entities.phones:
+            entities.add("phone")
+        if prepared.entities.emails:
+            entities.add("email")
+        if prepared.named_suppliers:
+            entities.add("supplier")
+        signals = Signals(context.channel, sender_kind, frozenset(entities))
+        evaluation = self.rules.evaluate(prepared.text, prepared.text.original, signals)
+        category, confidence, fallback = self._decide(evaluation.scores)
+        topic = None
+        if category == "service":
+            topics = evaluation.topic_scores
+            topic = max(topics, key=lambda t: topics[t]) if topics else "other"
+        supplier_id, source = self._supplier(prepared, context, category, topic)
+        return Classification(
+            category=category,
+            topic=topic,
+            supplier_id=supplier_id,
+            confidence=round(confidence, 3),
+            rules=evaluation.fired,
+            priority=evaluation.priority or self.settings.default_priority,
+            tags=evaluation.tags,
+            supplier_source=source,
+            fallback=fallback,
+            scores=evaluation.scores,
+        )
+
+    def _decide(self, scores: Mapping[str, float]) -> tuple[str, float, bool]:
+        if not scores:
+            return self.settings.fallback_category, 0.0, True
+        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+        top_category, top = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0.0
+        confidence = top / (top + second + self.settings.prior)
+        if confidence < self.settings.threshold:
+            return self.settings.fallback_category, confidence, True
+        return top_category, confidence, False
+
+    def _supplier(
+        self, prepared: Prepared, context: Context, category: str, topic: str | None
+    ) -> tuple[str | None, str | None]:
+        """The supplier the message is about, and the evidence, strongest evidence first."""
+        if context.sender_supplier_id:
+            return context.sender_supplier_id, "sender is the supplier's registered contact"
+        for code in prepared.entities.order_codes:
+            order = context.known_orders.get(code)
+            if order is not None:
+                return order.supplier_id, f"order {code}"
+        if prepared.named_suppliers:
+            match = self._pick_named(prepared.named_suppliers, context)
+            how = "named" if match.exact else "named (typo-tolerant match)"
+            return match.supplier_id, f"{how}: {match.form!r}"
+        if context.customer_orders and self._about_a_purchase(prepared, category, topic):
+            return self._from_customer_orders(prepared, context.customer_orders)
+        return None, None
+
+    @staticmethod
+    def _pick_named(matches: Sequence[SupplierMatch], context: Context) -> SupplierMatch:
+        top = [m for m in matches if m.score == matches[0].score]
+        if len(top) > 1 and context.customer_orders:
+            bought_from = {o.supplier_id for o in context.customer_orders}
+            for match in top:
+                if match.supplier_id in bought_from:
+                    return match
+        return matches[0]
+
+    def _about_a_purchase(self, prepared: Prepared, category: str, topic: str | None) -> bool:
+        if category in COMPLAINTS_ABOUT_GOODS:
+            return True
+        if category == "service" and topic in ("account", "other"):
+            return False
+        padded = prepared.text.padded
+        return any(f" {w} " in padded for w in self._purchase)
+
+    @staticmethod
+    def _from_customer_orders(
+        prepared: Prepared, orders: Sequence[OrderFact]
+    ) -> tuple[str | None, str | None]:
+        suppliers = {o.supplier_id for o in orders}
+        if len(suppliers) == 1:
+            only = next(iter(suppliers))
+            return only, "the customer's orders are all from this supplier"
+        words = set(prepared.text.tokens)
+        best: tuple[int, OrderFact] | None = None
+        tied = False
+        for order in orders:
+            overlap = sum(1 for t in set(fold_tokens(order.product))
+                          if len(t) >= 3 and t in words)
+            if overlap and (best is None or overlap > best[0]):
+                best, tied = (overlap, order), False
+            elif best and overlap == best[0] and order.supplier_id != best[1].supplier_id:
+                tied = True
+        if best is not None and not tied:
+            return best[1].supplier_id, f"product of order {best[1].code} named"
+        return None, None
+
+
+def priority_max(a: str, b: str) -> str:
+    return a if PRIORITIES.index(a) >= PRIORITIES.index(b) else b

@@ -1,0 +1,126 @@
+"""Vietnamese text in the forms the rules match against.
+
+Customers write `giao hàng chậm`, `giao hang cham`, `giao hàg chậmmmm` and `gh chậm` for the
+same thing, so rules match a *folded* form: NFC, lower case, diacritics removed, `đ`→`d`
+(NFD does not decompose `đ`), letters repeated three times or more squeezed to one, and
+teencode/abbreviations (`ko`, `k`, `hok` → `không`; `dh` → `đơn hàng`) expanded from a table
+in the configuration.
+
+Folding alone is dangerous for single syllables: `bẩn` (dirty), `bạn` (friend), `bán` (sell)
+and `bận` (busy) all fold to `ban`; `hỏng` (broken) and `hồng` (pink) to `hong`; `ví`
+(wallet) and `vì` (because) to `vi`. So each word is also kept as written (`words`): a
+one-word keyword must match a word exactly as written, or a word the customer wrote
+without any diacritics (then it is as ambiguous as the customer made it). Phrases of
+several words match the folded form, where such collisions are rare.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+def _build_fold_table() -> dict[int, str | None]:
+    table: dict[int, str | None] = {ord("đ"): "d", ord("Đ"): "d"}
+    for code in range(0x00C0, 0x1EFF + 1):
+        char = chr(code)
+        decomposed = unicodedata.normalize("NFD", char)
+        base = decomposed[0]
+        if base != char and base.isascii() and base.isalpha():
+            table[code] = base.lower()
+    for code in range(0x0300, 0x036F + 1):  # stray combining marks (NFD input)
+        table[code] = None
+    return table
+
+
+_FOLD = _build_fold_table()
+_WORD = re.compile(r"[^\W_]+")
+_RUN = re.compile(r"([a-z])\1{2,}")
+
+
+def fold(text: str) -> str:
+    """Lower case without diacritics: `Đơn hàng CHẬM` → `don hang cham`."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return text.lower().translate(_FOLD)
+
+
+def _squeeze(word: str, folded: str) -> tuple[str, str]:
+    """`chậmmmm` → `chậm`, `quáaaa` → `quá`: runs of three or more of one letter (ignoring
+    marks) become one, keeping the first, which is the one that carries the marks."""
+    drop: set[int] = set()
+    for run in _RUN.finditer(folded):
+        drop.update(range(run.start() + 1, run.end()))
+    keep = [i for i in range(len(folded)) if i not in drop]
+    return "".join(word[i] for i in keep), "".join(folded[i] for i in keep)
+
+
+def fold_tokens(text: str) -> list[str]:
+    """Folded words of a text, without teencode expansion."""
+    result = []
+    for word in _WORD.findall(fold(text)):
+        if _RUN.search(word):
+            word = _squeeze(word, word)[1]
+        result.append(word)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """A text as the rules see it.
+
+    `words` are the words as written (lower case, NFC, teencode expanded), `tokens` the same
+    words folded, and `padded` the tokens as ` tok tok tok `: padding with spaces lets
+    phrase matching demand whole words with a plain substring automaton.
+    """
+
+    original: str
+    words: tuple[str, ...]
+    tokens: tuple[str, ...]
+    padded: str
+
+
+class Normalizer:
+    def __init__(self, teencode: Mapping[str, str]) -> None:
+        self._teencode: dict[str, tuple[tuple[str, str], ...]] = {}
+        for short, long in teencode.items():
+            key = _WORD.findall(unicodedata.normalize("NFC", short).lower())
+            if len(key) != 1:
+                raise ValueError(f"teencode key {short!r} must be one word")
+            expansion = tuple(self._split(long))
+            if not expansion:
+                raise ValueError(f"teencode {short!r} expands to nothing")
+            self._teencode[key[0]] = expansion
+
+    @staticmethod
+    def _split(text: str) -> list[tuple[str, str]]:
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        pairs = []
+        for word in _WORD.findall(text.lower()):
+            folded = word.translate(_FOLD)
+            if _RUN.search(folded):
+                word, folded = _squeeze(word, folded)
+            pairs.append((word, folded))
+        return pairs
+
+    def __call__(self, text: str) -> Normalized:
+        words: list[str] = []
+        tokens: list[str] = []
+        teencode = self._teencode
+        for word, folded in self._split(text):
+            expansion = teencode.get(word)
+            if expansion is None:
+                words.append(word)
+                tokens.append(folded)
+            else:
+                for expanded_word, expanded_token in expansion:
+                    words.append(expanded_word)
+                    tokens.append(expanded_token)
+        return Normalized(text, tuple(words), tuple(tokens), " " + " ".join(tokens) + " ")
+
+    def phrase(self, phrase: str) -> Normalized:
+        """A configured keyword in the same form as message text (teencode expanded too)."""
+        return self(phrase)

@@ -1,0 +1,41 @@
+"""The composition root: settings in, ready objects out. Nothing is built at import time."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from switchboard.classification import ClassifierCache
+from switchboard.pipeline import Pipeline
+from switchboard.settings import Settings, load_settings
+from tickets.clock import Clock, SystemClock
+from tickets.database import Database
+
+DEFAULT_CONFIG = Path("config.yaml")
+log = logging.getLogger("switchboard")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    clock: Clock
+    pipeline: Pipeline
+
+
+def config_path(option: str | None) -> Path:
+    return Path(option or os.environ.get("SWITCHBOARD_CONFIG") or DEFAULT_CONFIG)
+
+
+def load(config: Path, db_url: str | None = None) -> Settings:
+    db_url = db_url or os.environ.get("SWITCHBOARD_DATABASE_URL")
+    overrides = {"database.url": db_url} if db_url else None
+    return load_settings(config, overrides=overrides)
+
+
+def build(settings: Settings, clock: Clock | None = None, *, pooled: bool = True) -> Runtime:
+    db = Database(settings.database.url) if pooled else Database.unpooled(settings.database.url)
+    clock = clock or SystemClock()
+    return Runtime(settings, db, clock, Pipeline(settings, db, clock, ClassifierCache(settings)))

@@ -1,0 +1,131 @@
+"""Builds the router's classifier from the settings and the supplier catalog in the store,
+and gathers the facts (`Context`) it needs about one message from the store.
+
+The catalog is rebuilt when suppliers change: a cheap fingerprint (count and latest
+`updated_at`) is checked at most every few seconds, so an import is picked up by a running
+worker without a restart.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, func, select
+
+from router import (
+    Classifier,
+    ClassifierSettings,
+    Context,
+    EntityExtractor,
+    Normalizer,
+    OrderCodePattern,
+    OrderFact,
+    Prepared,
+    RoutingTable,
+    Rule,
+    RuleSet,
+    SupplierCatalog,
+    SupplierEntry,
+)
+from switchboard.settings import Settings
+from tickets import catalog
+from tickets.identities import IdentityKind
+from tickets.schema import suppliers
+
+
+def build_rules(settings: Settings, normalizer: Normalizer) -> RuleSet:
+    rules = [
+        Rule(
+            name=r.name, category=r.category, topic=r.topic, weight=r.weight,
+            keywords=r.keywords, all_of=r.all_of, unless=r.unless, regex=r.regex,
+            channels=r.channels, sender=r.sender, entities=r.entities, priority=r.priority,
+            tags=r.tags,
+        )
+        for r in settings.rules
+    ]
+    return RuleSet(rules, normalizer)
+
+
+def build_classifier(settings: Settings, entries: Sequence[SupplierEntry]) -> Classifier:
+    normalizer = Normalizer(settings.teencode)
+    extractor = EntityExtractor([OrderCodePattern(o.pattern, o.template)
+                                 for o in settings.entities.order_codes])
+    c = settings.classifier
+    return Classifier(
+        normalizer,
+        extractor,
+        SupplierCatalog(entries, normalizer),
+        build_rules(settings, normalizer),
+        ClassifierSettings(threshold=c.threshold, prior=c.prior,
+                           fallback_category=c.fallback_category,
+                           default_priority=c.default_priority,
+                           purchase_words=c.purchase_words),
+    )
+
+
+def routing_table(settings: Settings) -> RoutingTable:
+    r = settings.routing
+    return RoutingTable(
+        by_category=dict(r.by_category), by_topic=dict(r.by_topic),
+        default_department=r.default_department, supplier_acts_on=r.supplier_acts_on,
+        unknown_supplier_department=r.unknown_supplier_department,
+    )
+
+
+def supplier_entries(conn: Connection) -> list[SupplierEntry]:
+    return [SupplierEntry(s.id, s.name, s.aliases, s.emails, s.phones)
+            for s in catalog.load_suppliers(conn)]
+
+
+class ClassifierCache:
+    """One classifier per catalog version, shared by every message the worker handles."""
+
+    def __init__(self, settings: Settings, recheck_seconds: float = 5.0) -> None:
+        self._settings = settings
+        self._recheck = recheck_seconds
+        self._fingerprint: tuple[object, ...] | None = None
+        self._checked_at = 0.0
+        self._classifier: Classifier | None = None
+
+    def get(self, conn: Connection) -> Classifier:
+        now = time.monotonic()
+        if self._classifier is not None and now - self._checked_at < self._recheck:
+            return self._classifier
+        self._checked_at = now
+        fingerprint = tuple(conn.execute(
+            select(func.count(), func.max(suppliers.c.updated_at)).select_from(suppliers)
+        ).one())
+        if self._classifier is None or fingerprint != self._fingerprint:
+            self._classifier = build_classifier(self._settings, supplier_entries(conn))
+            self._fingerprint = fingerprint
+        return self._classifier
+
+    def invalidate(self) -> None:
+        self._classifier = None
+
+
+def sender_supplier(classifier: Classifier, kind: str, value: str) -> str | None:
+    if kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
+        return classifier.catalog.by_contact(value)
+    return None
+
+
+def gather_context(
+    conn: Connection, prepared: Prepared, channel: str, sender_supplier_id: str | None,
+    phones: Sequence[str], emails: Sequence[str],
+) -> Context:
+    """Orders behind the codes in the text, and (for a customer) the orders placed with the
+    customer's phones and emails."""
+    known = {
+        code: OrderFact(code, supplier_id, product)
+        for code, (supplier_id, product) in catalog.orders_by_code(
+            conn, list(prepared.entities.order_codes)
+        ).items()
+    }
+    bought: list[OrderFact] = []
+    if sender_supplier_id is None:
+        bought = [OrderFact(o.code, o.supplier_id, o.product)
+                  for o in catalog.orders_for_contacts(conn, phones, emails)]
+    return Context(channel=channel, sender_supplier_id=sender_supplier_id,
+                   known_orders=known, customer_orders=bought)

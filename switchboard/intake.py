@@ -1,0 +1,94 @@
+"""The JSON message accepted by `switchboard classify`, `switchboard ingest` and
+`POST /api/messages`: `{"id", "channel", "from", "subject"?, "text"}` (+ `external_id`).
+
+One strict model for all three, so a line that the CLI refuses is refused by the API with
+the same words.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tickets.messages import CHANNELS, Channel, InboundMessage
+
+
+class BadMessage(ValueError):
+    """A message that cannot be taken, with a reason fit to show the sender."""
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    id: str | None = Field(None, max_length=512)
+    external_id: str | None = Field(None, max_length=512)
+    channel: str
+    sender: str = Field(alias="from", min_length=1, max_length=320)
+    sender_name: str | None = Field(None, alias="name", max_length=255)
+    subject: str | None = Field(None, max_length=998)
+    text: str
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, value: str) -> str:
+        if value not in CHANNELS:
+            raise ValueError(f"unknown channel {value!r}; channels are {sorted(CHANNELS)}")
+        return value
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("text is empty")
+        return value
+
+    @property
+    def dedup_key(self) -> str | None:
+        return self.external_id or self.id
+
+    def to_inbound(self, received_at: datetime) -> InboundMessage:
+        key = self.dedup_key
+        if not key:
+            raise BadMessage("external_id (or id) is required: it is the dedup key")
+        return InboundMessage(
+            channel=Channel(self.channel), external_id=key, sender=self.sender.strip(),
+            text=self.text, received_at=received_at, sender_name=self.sender_name,
+            subject=self.subject,
+        )
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error["loc"]) or "body"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "missing":
+            message = "is required"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def parse_message(raw: bytes | str, max_text_chars: int) -> MessageIn:
+    """Parse one JSON object; raises BadMessage with a reason a person can act on."""
+    if isinstance(raw, bytes):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadMessage(f"body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        data: Any = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadMessage(f"malformed JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadMessage("expected a JSON object")
+    try:
+        message = MessageIn.model_validate(data)
+    except ValidationError as exc:
+        raise BadMessage(_reason(exc)) from None
+    if len(message.text) > max_text_chars:
+        raise BadMessage(f"text is {len(message.text)} characters; the limit is "
+                         f"{max_text_chars}")
+    return message

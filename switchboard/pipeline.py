@@ -1,0 +1,335 @@
+"""The pipeline: an inbox item becomes part of a ticket, in one transaction.
+
+dedup → identify the customer → classify → thread → route → journal, then the inbox row is
+deleted in the same transaction (DESIGN invariant 1). A failing message is rolled back to
+its savepoint, counted, and retried later (dead-lettered after `max_attempts`); the rest of
+the batch still commits. The dedup key `(channel, external_id)` is unique in `messages`, so
+a replay is a no-op even if two workers raced on it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
+
+from router import Classification, Prepared, route
+from switchboard.classification import (
+    ClassifierCache,
+    gather_context,
+    routing_table,
+    sender_supplier,
+)
+from switchboard.settings import Settings
+from tickets import customers, inbox, store
+from tickets.clock import Clock
+from tickets.customers import Merge
+from tickets.database import Database
+from tickets.identities import IdentityKind, sender_identity
+from tickets.messages import InboundMessage
+from tickets.refs import find_refs, format_ref
+from tickets.store import CLOSED_STATUSES, JournalEntry, TicketHead
+
+log = logging.getLogger("switchboard.pipeline")
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    channel: str
+    external_id: str
+    action: str  # created | joined | duplicate | failed | dead
+    ticket_id: int | None = None
+    ref: str | None = None
+    category: str | None = None
+    topic: str | None = None
+    supplier_id: str | None = None
+    department: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Ticket:
+    id: int
+    category: str
+    topic: str | None
+    supplier_id: str | None
+    department: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Thread:
+    ticket: TicketHead | None
+    reason: str
+    linked_to: int | None = None
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, db: Database, clock: Clock,
+                 classifiers: ClassifierCache | None = None) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.classifiers = classifiers or ClassifierCache(settings)
+        self.routing = routing_table(settings)
+        self.prefix = settings.tickets.ref_prefix
+
+    def run_batch(self, limit: int | None = None) -> list[Outcome]:
+        """Claim up to `limit` inbox items and process them; [] when the inbox is empty."""
+        limit = limit or self.settings.worker.batch_size
+        outcomes: list[Outcome] = []
+        with self.db.write() as conn:
+            items = inbox.claim(conn, limit)
+            done: list[int] = []
+            for item in items:
+                savepoint = conn.begin_nested()
+                try:
+                    outcome = self.process(conn, item.message)
+                    savepoint.commit()
+                except Exception as exc:  # isolate one bad message from the batch
+                    savepoint.rollback()
+                    if isinstance(exc, IntegrityError) and store.message_exists(
+                        conn, item.message.channel.value, item.message.external_id
+                    ):
+                        outcome = Outcome(item.message.channel.value, item.message.external_id,
+                                          "duplicate")
+                        done.append(item.id)
+                        outcomes.append(outcome)
+                        continue
+                    error = f"{type(exc).__name__}: {exc}"
+                    dead = inbox.fail(conn, item.id, error, self.settings.worker.max_attempts)
+                    log.exception("inbox item %s (%s %s) failed%s", item.id,
+                                  item.message.channel.value, item.message.external_id,
+                                  "; dead-lettered" if dead else "; will retry")
+                    outcomes.append(Outcome(item.message.channel.value,
+                                            item.message.external_id,
+                                            "dead" if dead else "failed", error=error))
+                    continue
+                done.append(item.id)
+                outcomes.append(outcome)
+            inbox.ack(conn, done)
+        return outcomes
+
+    def process(self, conn: Connection, message: InboundMessage) -> Outcome:
+        channel = message.channel.value
+        if store.message_exists(conn, channel, message.external_id):
+            return Outcome(channel, message.external_id, "duplicate")
+        now = self.clock.now()
+        classifier = self.classifiers.get(conn)
+        kind, value = sender_identity(channel, message.sender)
+        supplier_id = sender_supplier(classifier, kind, value)
+        customer_id, new_customer = customers.resolve(
+            conn, kind, value, message.sender_name, now, source=channel
+        )
+        prepared = classifier.prepare(message.text, message.subject)
+        journal: list[JournalEntry] = [self._identified(conn, customer_id, new_customer, kind,
+                                                        value, supplier_id, message, now)]
+        if supplier_id is None:
+            customer_id = self._link_identities(conn, customer_id, prepared, now, journal)
+        phones, emails = customers.contacts_of(conn, customer_id)
+        context = gather_context(conn, prepared, channel, supplier_id, phones, emails)
+        result = classifier.classify(prepared, context)
+        thread = self._thread(conn, message, customer_id, now)
+        sender_kind = "supplier" if supplier_id else "customer"
+        if thread.ticket is None:
+            ticket = self._open(conn, message, customer_id, sender_kind, result, thread, now,
+                                journal)
+            action = "created"
+        else:
+            ticket = self._join(conn, thread, result, now, journal)
+            action = "joined"
+        ticket_id = ticket.id
+        store.add_message(conn, {
+            "ticket_id": ticket_id, "direction": "in", "channel": channel,
+            "external_id": message.external_id,
+            "author": message.sender_name or message.sender, "author_kind": sender_kind,
+            "subject": message.subject, "text": message.text,
+            "attachments": [a.to_dict() for a in message.attachments],
+            "classification": _summary(result), "created_at": message.received_at,
+        })
+        store.append_journal(conn, ticket_id, now, journal)
+        return Outcome(channel, message.external_id, action, ticket_id,
+                       format_ref(self.prefix, ticket_id), ticket.category, ticket.topic,
+                       ticket.supplier_id, ticket.department)
+
+    def _identified(self, conn: Connection, customer_id: int, new: bool, kind: str, value: str,
+                    supplier_id: str | None, message: InboundMessage,
+                    now: datetime) -> JournalEntry:
+        if supplier_id:
+            return JournalEntry("identified", f"sender {kind} {value} is a registered contact "
+                                f"of supplier {supplier_id}: the supplier is speaking",
+                                data={"customer_id": customer_id, "supplier_id": supplier_id})
+        if new:
+            reason = f"new customer #{customer_id} ({kind} {value})"
+            if message.sender_name:
+                similar = customers.suggest_by_name(conn, customer_id, message.sender_name, now)
+                if similar:
+                    reason += (f"; same name as customer(s) {', '.join(f'#{c}' for c in similar)}"
+                               ": suggested for a merge, not merged")
+            return JournalEntry("identified", reason, data={"customer_id": customer_id,
+                                                            "new": True})
+        return JournalEntry("identified", f"returning customer #{customer_id} ({kind} {value})",
+                            data={"customer_id": customer_id, "new": False})
+
+    def _link_identities(self, conn: Connection, customer_id: int, prepared: Prepared,
+                         now: datetime, journal: list[JournalEntry]) -> int:
+        """Phones and emails written in the message belong to the writer; if one is already
+        another customer's, the two are the same person (exact match) and are merged."""
+        found = [(IdentityKind.PHONE.value, p) for p in prepared.entities.phones]
+        found += [(IdentityKind.EMAIL.value, e) for e in prepared.entities.emails]
+        for kind, value in found:
+            merge = customers.link(conn, customer_id, kind, value, now, source="message text")
+            if merge is not None:
+                journal.append(_merged(merge))
+                customer_id = merge.kept
+        return customer_id
+
+    def _thread(self, conn: Connection, message: InboundMessage, customer_id: int,
+                now: datetime) -> _Thread:
+        """Which ticket this message continues, in order of how sure we can be."""
+        channel = message.channel.value
+        haystack = f"{message.subject or ''}\n{message.text[:2000]}"
+        for ticket_id in find_refs(haystack, self.prefix):
+            head = store.get_head(conn, ticket_id)
+            if head is not None and head.customer_id == customer_id:
+                return self._continue(head, f"ticket reference {format_ref(self.prefix, ticket_id)}"
+                                      " quoted by the ticket's own customer", now)
+        if message.thread_keys:
+            replied = store.ticket_of_message(conn, channel, message.thread_keys)
+            head = store.get_head(conn, replied) if replied else None
+            if head is not None and head.customer_id == customer_id:
+                return self._continue(head, "reply to an earlier message of the ticket", now)
+        if message.conversation:
+            head = store.latest_by_thread_key(conn, message.conversation)
+            if head is not None and head.customer_id == customer_id:
+                return self._continue(head, f"same conversation {message.conversation}", now)
+        if channel in self.settings.threading.join_by_customer:
+            since = now - self.settings.threading.join_open_within
+            head = store.latest_open_for_customer(conn, customer_id, channel, since)
+            if head is not None:
+                return _Thread(head, f"the customer's open {channel} ticket")
+        return _Thread(None, "new conversation")
+
+    def _continue(self, head: TicketHead, reason: str, now: datetime) -> _Thread:
+        if head.status not in CLOSED_STATUSES:
+            return _Thread(head, reason)
+        closed_at = head.closed_at or head.updated_at
+        if now - closed_at <= self.settings.threading.reopen_within:
+            return _Thread(head, reason + "; the ticket was closed recently and is reopened")
+        return _Thread(None, reason + f"; that ticket was closed on {closed_at:%Y-%m-%d}, so a "
+                       "new ticket is opened and linked to it", linked_to=head.id)
+
+    def _open(self, conn: Connection, message: InboundMessage, customer_id: int,
+              sender_kind: str, result: Classification, thread: _Thread, now: datetime,
+              journal: list[JournalEntry]) -> _Ticket:
+        decided = route(self.routing, result.category, result.topic, result.supplier_id)
+        ticket_id = store.create_ticket(conn, {
+            "status": "open", "channel": message.channel.value, "category": result.category,
+            "topic": result.topic, "supplier_id": result.supplier_id,
+            "department": decided.department,
+            "assigned_supplier_id": decided.assigned_supplier_id, "priority": result.priority,
+            "customer_id": customer_id, "sender_kind": sender_kind,
+            "subject": _subject(message), "confidence": result.confidence,
+            "rules": list(result.rules), "tags": list(result.tags), "sla_level": "none",
+            "thread_key": message.conversation, "linked_ticket_id": thread.linked_to,
+            "created_at": now, "updated_at": now,
+        })
+        entries = [JournalEntry("created", f"from {message.channel.value}: {thread.reason}",
+                                data={"linked_ticket_id": thread.linked_to})]
+        entries += journal
+        entries.append(_classified(result))
+        entries.append(JournalEntry("routed", "; ".join(decided.reasons),
+                                    data={"department": decided.department}))
+        if decided.assigned_supplier_id:
+            entries.append(JournalEntry("assigned", f"handed to supplier "
+                                        f"{decided.assigned_supplier_id}",
+                                        data={"supplier_id": decided.assigned_supplier_id}))
+        journal[:] = entries
+        return _Ticket(ticket_id, result.category, result.topic, result.supplier_id,
+                       decided.department)
+
+    def _join(self, conn: Connection, thread: _Thread, result: Classification, now: datetime,
+              journal: list[JournalEntry]) -> _Ticket:
+        """A follow-up joins its ticket. It reclassifies the ticket only when the ticket was
+        a question or a guess and the follow-up is a confident complaint, and it names the
+        supplier when the ticket had none (`mã đơn của em là DH...`)."""
+        head = thread.ticket
+        assert head is not None
+        values: dict[str, object] = {"updated_at": now}
+        entries = [JournalEntry("message_added", thread.reason)]
+        ticket = _Ticket(head.id, head.category, head.topic, head.supplier_id, head.department)
+        if head.status in CLOSED_STATUSES:
+            values.update(status="open", closed_at=None)
+            entries.append(JournalEntry("status_changed", f"{head.status} → open: the customer "
+                                        "wrote again", data={"from": head.status, "to": "open"}))
+        elif head.status == "pending_customer":
+            values["status"] = "open"
+            entries.append(JournalEntry("status_changed", "pending_customer → open: the "
+                                        "customer answered", data={"from": head.status,
+                                                                   "to": "open"}))
+        upgrade = (head.category == "inquiry" or head.confidence < self.settings.classifier
+                   .threshold) and result.category != "inquiry" and not result.fallback
+        if upgrade:
+            supplier_id = result.supplier_id or head.supplier_id
+            decided = route(self.routing, result.category, result.topic, supplier_id)
+            ticket = _Ticket(head.id, result.category, result.topic, supplier_id,
+                             decided.department)
+            values.update(category=result.category, topic=result.topic,
+                          supplier_id=supplier_id, department=decided.department,
+                          assigned_supplier_id=decided.assigned_supplier_id,
+                          confidence=result.confidence, rules=list(result.rules))
+            entries.append(_classified(result, reclassified_from=head.category))
+            entries.append(JournalEntry("routed", "; ".join(decided.reasons),
+                                        data={"department": decided.department}))
+        elif head.supplier_id is None and result.supplier_id:
+            decided = route(self.routing, head.category, head.topic, result.supplier_id)
+            ticket = _Ticket(head.id, head.category, head.topic, result.supplier_id,
+                             head.department)
+            values.update(supplier_id=result.supplier_id,
+                          assigned_supplier_id=decided.assigned_supplier_id)
+            entries.append(JournalEntry(
+                "supplier_identified", f"supplier {result.supplier_id} "
+                f"({result.supplier_source}) from the customer's follow-up",
+                data={"supplier_id": result.supplier_id}))
+            if decided.assigned_supplier_id:
+                entries.append(JournalEntry("assigned", f"handed to supplier "
+                                            f"{decided.assigned_supplier_id}",
+                                            data={"supplier_id": decided.assigned_supplier_id}))
+        store.update_ticket(conn, head.id, values)
+        # who the customer is was said when the ticket opened; repeat it only for news
+        journal[:] = entries + [e for e in journal if e.action != "identified"]
+        return ticket
+
+
+def _subject(message: InboundMessage) -> str:
+    if message.subject and message.subject.strip():
+        return message.subject.strip()[:500]
+    first_line = message.text.strip().splitlines()[0] if message.text.strip() else ""
+    return (first_line[:80] + "…") if len(first_line) > 80 else first_line
+
+
+def _summary(result: Classification) -> dict[str, object]:
+    return {"category": result.category, "topic": result.topic,
+            "supplier_id": result.supplier_id, "confidence": result.confidence,
+            "rules": list(result.rules)}
+
+
+def _classified(result: Classification, reclassified_from: str | None = None) -> JournalEntry:
+    reason = result.explain()
+    if result.supplier_id:
+        reason += f"; supplier {result.supplier_id} ({result.supplier_source})"
+    else:
+        reason += "; no supplier identified"
+    if reclassified_from:
+        reason = f"reclassified from {reclassified_from}: " + reason
+    return JournalEntry("classified", reason, data={
+        "category": result.category, "topic": result.topic, "supplier_id": result.supplier_id,
+        "confidence": result.confidence, "rules": list(result.rules),
+        "scores": dict(result.scores), "fallback": result.fallback})
+
+
+def _merged(merge: Merge) -> JournalEntry:
+    return JournalEntry("merged", f"customer #{merge.dropped} merged into #{merge.kept}: "
+                        f"{merge.reason}", data={"kept": merge.kept, "dropped": merge.dropped})

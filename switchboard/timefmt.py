@@ -1,0 +1,23 @@
+"""Times for people and scripts: ISO 8601 in the configured zone (Asia/Ho_Chi_Minh by
+default), with the offset, so `+07:00` is never ambiguous; storage stays UTC."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+def local_iso(value: datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).isoformat(timespec="seconds")
+
+
+def localize(data: Any, zone: ZoneInfo) -> Any:
+    """Every datetime inside a JSON-like structure, as local ISO text."""
+    if isinstance(data, datetime):
+        return local_iso(data, zone)
+    if isinstance(data, dict):
+        return {k: localize(v, zone) for k, v in data.items()}
+    if isinstance(data, list):
+        return [localize(v, zone) for v in data]
+    return data

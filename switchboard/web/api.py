@@ -1,0 +1,154 @@
+"""The JSON API: message intake, tickets, customers, health.
+
+Intake answers 202 only after the message is committed to the durable inbox; a replay of the
+same `(channel, external_id)` answers 200 `duplicate` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from switchboard.intake import BadMessage, parse_message
+from switchboard.timefmt import localize
+from switchboard.web.auth import Principal, authenticate
+from switchboard.web.schemas import CustomerOut, Health, Queued, TicketDetailOut, TicketPage
+from tickets import inbox, queries
+from tickets.customers import Tier
+from tickets.identities import normalize_email, normalize_phone
+from tickets.refs import parse_ref
+
+router = APIRouter()
+
+
+def runtime(request: Request) -> Any:
+    return request.app.state.runtime
+
+
+def principal(request: Request) -> Principal:
+    return authenticate(request, runtime(request).settings.auth.tokens)
+
+
+Caller = Annotated[Principal, Depends(principal)]
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                            f"body is {declared} bytes; the limit is {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
+                                f"body exceeds the limit of {limit} bytes")
+    return bytes(body)
+
+
+@router.post("/api/messages", status_code=202, response_model=Queued,
+             responses={200: {"model": Queued}, 400: {}, 401: {}, 413: {}, 422: {}},
+             tags=["intake"])
+async def post_message(request: Request, response: Response, caller: Caller) -> Queued:
+    """Queue one message `{"external_id", "channel", "from", "subject"?, "text"}`."""
+    rt = runtime(request)
+    raw = await _read_limited(request, rt.settings.http.max_body_bytes)
+    try:
+        message = parse_message(raw, rt.settings.tickets.max_text_chars)
+        if not message.external_id:
+            raise BadMessage("external_id: is required (the platform's id, the dedup key)")
+        inbound = message.to_inbound(rt.clock.now())
+    except BadMessage as exc:
+        code = 400 if str(exc).startswith(("malformed", "body is not", "expected")) else 422
+        raise HTTPException(code, str(exc)) from None
+
+    def store() -> bool:
+        with rt.db.write() as conn:
+            return inbox.put(conn, inbound, rt.clock.now())
+
+    created = await run_in_threadpool(store)
+    if created:
+        worker = getattr(request.app.state, "worker", None)
+        if worker is not None:
+            worker.wake()
+    else:
+        response.status_code = 200
+    return Queued(status="queued" if created else "duplicate", channel=inbound.channel.value,
+                  external_id=inbound.external_id)
+
+
+@router.get("/api/tickets", response_model=TicketPage, tags=["tickets"])
+def list_tickets(
+    request: Request,
+    caller: Caller,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    category: str | None = None,
+    topic: str | None = None,
+    department: str | None = None,
+    supplier: str | None = None,
+    channel: str | None = None,
+    sla: Annotated[str | None, Query(description="none, yellow or red")] = None,
+    q: Annotated[str | None, Query(description="text in the subject or messages")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    rt = runtime(request)
+    f = queries.TicketFilter(status=status_, category=category, topic=topic,
+                             department=department, supplier_id=supplier, channel=channel,
+                             sla_level=sla, text=q, departments=caller.departments)
+    with rt.db.read() as conn:
+        items, total = queries.list_tickets(conn, rt.settings.tickets.ref_prefix, f, limit,
+                                            offset)
+    return {"items": localize(items, rt.settings.zone), "total": total, "limit": limit,
+            "offset": offset}
+
+
+@router.get("/api/tickets/{ref}", response_model=TicketDetailOut, tags=["tickets"])
+def get_ticket(request: Request, ref: str, caller: Caller) -> dict[str, Any]:
+    rt = runtime(request)
+    ticket_id = parse_ref(ref)
+    if ticket_id is None:
+        raise HTTPException(404, f"{ref!r} is not a ticket reference")
+    with rt.db.read() as conn:
+        ticket = queries.get_ticket(conn, rt.settings.tickets.ref_prefix, ticket_id)
+    if ticket is None or (caller.departments and ticket["department"] not in caller.departments):
+        raise HTTPException(404, f"no ticket {ref}")
+    return dict(localize(ticket, rt.settings.zone))
+
+
+@router.get("/api/customers", response_model=CustomerOut, tags=["customers"])
+def get_customer(request: Request, caller: Caller, phone: str | None = None,
+                 email: str | None = None) -> dict[str, Any]:
+    rt = runtime(request)
+    if bool(phone) == bool(email):
+        raise HTTPException(422, "give exactly one of phone= or email=")
+    if phone:
+        kind, value = "phone", normalize_phone(phone)
+    else:
+        kind, value = "email", normalize_email(email or "")
+    if value is None:
+        raise HTTPException(422, f"{phone or email!r} is not a valid {kind}")
+    tiers = [Tier(t.name, t.min_spend) for t in rt.settings.customers.tiers]
+    with rt.db.read() as conn:
+        customer_id = queries.customer_by_identity(conn, kind, value)
+        profile = None if customer_id is None else queries.customer_profile(
+            conn, rt.settings.tickets.ref_prefix, customer_id, tiers, rt.clock.now())
+    if profile is None:
+        raise HTTPException(404, f"no customer with {kind} {value}")
+    return dict(localize(profile, rt.settings.zone))
+
+
+@router.get("/healthz", response_model=Health, tags=["operations"])
+def healthz(request: Request, response: Response) -> dict[str, Any]:
+    rt = runtime(request)
+    try:
+        with rt.db.read() as conn:
+            stats = inbox.stats(conn)
+    except Exception as exc:
+        response.status_code = 503
+        return {"status": "unavailable", "database": f"{type(exc).__name__}",
+                "inbox_waiting": -1, "inbox_dead": -1}
+    return {"status": "ok", "database": "ok", "inbox_waiting": stats.waiting,
+            "inbox_dead": stats.dead}

@@ -1,0 +1,145 @@
+"""Read models for operators and the API: ticket lists, one ticket whole, customer profiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, exists, func, or_, select
+
+from tickets.catalog import orders_for_contacts
+from tickets.customers import Tier, contacts_of, identity_values, tier_for
+from tickets.schema import customers, identities, journal, messages, tickets
+
+TICKET_FIELDS = ("ref", "status", "channel", "category", "topic", "supplier_id", "department",
+                 "customer_id", "sla_level", "subject", "created_at")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    status: str | None = None
+    category: str | None = None
+    topic: str | None = None
+    department: str | None = None
+    departments: Sequence[str] = ()
+    supplier_id: str | None = None
+    channel: str | None = None
+    sla_level: str | None = None
+    customer_id: int | None = None
+    text: str | None = None
+
+
+def _filtered(stmt: Select[Any], f: TicketFilter) -> Select[Any]:
+    for column, value in (
+        (tickets.c.status, f.status), (tickets.c.category, f.category),
+        (tickets.c.topic, f.topic), (tickets.c.department, f.department),
+        (tickets.c.supplier_id, f.supplier_id), (tickets.c.channel, f.channel),
+        (tickets.c.sla_level, f.sla_level), (tickets.c.customer_id, f.customer_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if f.departments:
+        stmt = stmt.where(tickets.c.department.in_(list(f.departments)))
+    if f.text:
+        like = f"%{f.text}%"
+        stmt = stmt.where(or_(
+            tickets.c.subject.ilike(like),
+            exists().where(messages.c.ticket_id == tickets.c.id, messages.c.text.ilike(like)),
+        ))
+    return stmt
+
+
+def ticket_row(row: Any, prefix: str) -> dict[str, Any]:
+    return {
+        "ref": f"{prefix}-{row.id}",
+        "status": row.status,
+        "channel": row.channel,
+        "category": row.category,
+        "topic": row.topic,
+        "supplier_id": row.supplier_id,
+        "department": row.department,
+        "customer_id": row.customer_id,
+        "sla_level": row.sla_level,
+        "subject": row.subject,
+        "created_at": row.created_at,
+        "priority": row.priority,
+        "assigned_supplier_id": row.assigned_supplier_id,
+        "confidence": row.confidence,
+        "rules": list(row.rules or []),
+        "tags": list(row.tags or []),
+        "updated_at": row.updated_at,
+        "linked_ticket": f"{prefix}-{row.linked_ticket_id}" if row.linked_ticket_id else None,
+    }
+
+
+def list_tickets(conn: Connection, prefix: str, f: TicketFilter, limit: int = 50,
+                 offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    total = conn.execute(_filtered(select(func.count()).select_from(tickets), f)).scalar_one()
+    rows = conn.execute(
+        _filtered(select(tickets), f).order_by(tickets.c.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return [ticket_row(r, prefix) for r in rows], int(total)
+
+
+def get_ticket(conn: Connection, prefix: str, ticket_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(tickets).where(tickets.c.id == ticket_id)).first()
+    if row is None:
+        return None
+    result = ticket_row(row, prefix)
+    result["messages"] = [
+        {
+            "direction": m.direction,
+            "channel": m.channel,
+            "author": m.author,
+            "author_kind": m.author_kind,
+            "subject": m.subject,
+            "text": m.text,
+            "created_at": m.created_at,
+            "attachments": list(m.attachments or []),
+            "external_id": m.external_id,
+        }
+        for m in conn.execute(select(messages).where(messages.c.ticket_id == ticket_id)
+                              .order_by(messages.c.created_at, messages.c.id))
+    ]
+    result["journal"] = [
+        {"at": j.at, "actor": j.actor, "action": j.action, "reason": j.reason,
+         "data": dict(j.data or {})}
+        for j in conn.execute(select(journal).where(journal.c.ticket_id == ticket_id)
+                              .order_by(journal.c.id))
+    ]
+    return result
+
+
+def customer_by_identity(conn: Connection, kind: str, value: str) -> int | None:
+    row = conn.execute(select(identities.c.customer_id)
+                       .where(identities.c.kind == kind, identities.c.value == value)).first()
+    return None if row is None else int(row.customer_id)
+
+
+def customer_profile(conn: Connection, prefix: str, customer_id: int, tiers: Sequence[Tier],
+                     now: datetime) -> dict[str, Any] | None:
+    row = conn.execute(select(customers).where(customers.c.id == customer_id)).first()
+    if row is None:
+        return None
+    if row.merged_into:
+        return customer_profile(conn, prefix, int(row.merged_into), tiers, now)
+    phones, emails = contacts_of(conn, customer_id)
+    bought = orders_for_contacts(conn, phones, emails)
+    spend = sum(o.amount for o in bought)
+    earlier = conn.execute(
+        select(tickets).where(tickets.c.customer_id == customer_id).order_by(tickets.c.id.desc())
+    ).all()
+    return {
+        "customer_id": customer_id,
+        "name": row.name,
+        "first_seen": row.created_at,
+        "returning": len(earlier) > 1 or bool(bought),
+        "tier": tier_for(spend, list(tiers)),
+        "total_spend": spend,
+        "identities": [{"kind": k, "value": v} for k, v in identity_values(conn, customer_id)],
+        "orders": [{"order_code": o.code, "supplier_id": o.supplier_id, "product": o.product,
+                    "amount": o.amount} for o in bought],
+        "tickets": [ticket_row(t, prefix) for t in earlier],
+    }

@@ -1,0 +1,30 @@
+"""Ticket references as people see them: `MC-123`.
+
+The number is the ticket's primary key and the prefix is configuration, so a reference in
+an old email still finds its ticket after the prefix changes: only the number is read back.
+"""
+
+from __future__ import annotations
+
+import re
+
+_REF = re.compile(r"(?<![A-Za-z0-9])#?([A-Za-z]{1,8})-(\d{1,12})(?![0-9])")
+
+
+def format_ref(prefix: str, ticket_id: int) -> str:
+    return f"{prefix}-{ticket_id}"
+
+
+def parse_ref(ref: str) -> int | None:
+    """The ticket id inside `MC-123`, `#MC-123` or a bare `123`; None if there is none."""
+    text = ref.strip()
+    if text.isdigit():
+        return int(text)
+    match = _REF.fullmatch(text.lstrip("[").rstrip("]"))
+    return int(match.group(2)) if match else None
+
+
+def find_refs(text: str, prefix: str) -> list[int]:
+    """Ticket ids quoted in free text such as a subject `Re: [#MC-123] ...`."""
+    pattern = re.compile(rf"(?<![A-Za-z0-9])\[?#?{re.escape(prefix)}-(\d{{1,12}})\]?", re.I)
+    return [int(m.group(1)) for m in pattern.finditer(text)]

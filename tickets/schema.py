@@ -1,0 +1,209 @@
+"""The relational schema: SQLAlchemy Core tables, shared by SQLite and PostgreSQL.
+
+Core rather than the ORM because the pipeline's hot path is a handful of indexed statements
+per message in one transaction per batch; the ORM's unit of work would cost more than the
+work itself. Alembic migrations under `tickets/migrations/` create exactly this metadata
+(a test compares them).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC.
+
+    SQLite hands back naive datetimes even for `DateTime(timezone=True)`, so the database
+    holds UTC without a zone everywhere and the zone is put back on the way out.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC time")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC)
+
+
+suppliers = Table(
+    "suppliers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("aliases", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+supplier_contacts = Table(
+    "supplier_contacts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("supplier_id", String(64), ForeignKey("suppliers.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(320), nullable=False),
+    UniqueConstraint("kind", "value", name="uq_supplier_contacts_kind_value"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("supplier_id", String(64), ForeignKey("suppliers.id"), nullable=False, index=True),
+    Column("product", String(500), nullable=False),
+    Column("customer_phone", String(32), index=True),
+    Column("customer_email", String(320), index=True),
+    Column("amount", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255)),
+    Column("name_key", String(255), index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("merged_into", Integer, ForeignKey("customers.id"), nullable=True),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(320), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("source", String(32), nullable=False),
+    UniqueConstraint("kind", "value", name="uq_identities_kind_value"),
+)
+
+merge_suggestions = Table(
+    "merge_suggestions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("candidate_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("customer_id", "candidate_id", name="uq_merge_suggestions_pair"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("status", String(24), nullable=False),
+    Column("channel", String(24), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("topic", String(32)),
+    Column("supplier_id", String(64), ForeignKey("suppliers.id")),
+    Column("department", String(64), nullable=False),
+    Column("assigned_supplier_id", String(64), ForeignKey("suppliers.id")),
+    Column("assignee", String(128)),
+    Column("priority", String(16), nullable=False),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("sender_kind", String(16), nullable=False),
+    Column("subject", String(500)),
+    Column("confidence", Float, nullable=False),
+    Column("rules", JSON, nullable=False),
+    Column("tags", JSON, nullable=False),
+    Column("sla_level", String(16), nullable=False),
+    Column("thread_key", String(255)),
+    Column("linked_ticket_id", Integer, ForeignKey("tickets.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Index("ix_tickets_customer_status", "customer_id", "status"),
+    Index("ix_tickets_status_created", "status", "created_at"),
+    Index("ix_tickets_thread_key", "thread_key"),
+    Index("ix_tickets_department", "department"),
+    Index("ix_tickets_supplier", "supplier_id"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("direction", String(8), nullable=False),
+    Column("channel", String(24), nullable=False),
+    Column("external_id", String(512)),
+    Column("author", String(320), nullable=False),
+    Column("author_kind", String(16), nullable=False),
+    Column("subject", String(500)),
+    Column("text", Text, nullable=False),
+    Column("attachments", JSON, nullable=False),
+    Column("classification", JSON),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("data", JSON, nullable=False),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(24), nullable=False),
+    Column("external_id", String(512), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("dead", Boolean, nullable=False, default=False),
+    UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external_id"),
+)

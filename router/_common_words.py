@@ -21,6 +21,16 @@ COMMON_SYLLABLES: frozenset[str] = frozenset(
     rong sa sach sai san sang sao sau se sen so sua tai tam tan tat tay te tham than thanh thay
     the thi thiet thoi thu thuc tien tiep tim tinh to toi ton tot tra tran tren tri trong truoc
     tu tuan tuoi tuy uong van ve vi viec vien vo voi vu vui xa xe xem xin xong
+    bach bai banh bat benh bich binh boi bong buon buong cach canh chan chang chao chat chet
+    chieu chinh chon chuan chuc chuong chuyen cuoi cuon dac dam danh dau den dep diem dong
+    duoi gach gai ghe ghi giai giam gian giay gioi giong giu hanh hien hinh hoat hoang hoi
+    hung huong khach khai kham khang khanh khi khiep khoa khoang khoe khong khu khung kien
+    kinh lang lanh lich linh loan long luong luat mang manh mau mien minh muc muoi nang ngan
+    nganh ngat nghe nghiep ngoc ngu nguon nhac nhanh nhap nhiem nhom nhung nuoc phat phep
+    phien phong phuc phuong quang quay que quoc quyen sang sinh son song suat suc suong tang
+    thach thai thang thanh thao thap thay them thich thien thieu thoai thoi thong thuat thuong
+    tien tieng tieu tinh toan trach trai trang trinh truong trung tuong tuyen uong vang vien
+    vien vinh vong vuong xanh xuan xuat xuong yen
     """.split()
 )
 

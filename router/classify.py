@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from router.entities import Entities, EntityExtractor
 from router.rules import PRIORITIES, RuleSet, Signals
@@ -192,8 +193,7 @@ class Classifier:
         best: tuple[int, OrderFact] | None = None
         tied = False
         for order in orders:
-            overlap = sum(1 for t in set(fold_tokens(order.product))
-                          if len(t) >= 3 and t in words)
+            overlap = sum(1 for t in _product_words(order.product) if t in words)
             if overlap and (best is None or overlap > best[0]):
                 best, tied = (overlap, order), False
             elif best and overlap == best[0] and order.supplier_id != best[1].supplier_id:
@@ -201,6 +201,11 @@ class Classifier:
         if best is not None and not tied:
             return best[1].supplier_id, f"product of order {best[1].code} named"
         return None, None
+
+
+@lru_cache(maxsize=16384)
+def _product_words(product: str) -> frozenset[str]:
+    return frozenset(t for t in fold_tokens(product) if len(t) >= 3)
 
 
 def priority_max(a: str, b: str) -> str:

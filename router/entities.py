@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from tickets.identities import normalize_email, normalize_phone
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_DIGIT = re.compile(r"\d")
 _PHONE = re.compile(r"(?<![\w+])(?:\+?84|0)(?:[\s.-]?\d){8,10}(?!\d)")
 
 
@@ -49,7 +50,7 @@ class EntityExtractor:
             for match in regex.finditer(text):
                 codes[template.format(match.group(1)).upper()] = None
         phones: dict[str, None] = {}
-        if any(ch.isdigit() for ch in text):
+        if _DIGIT.search(text):
             for match in _PHONE.finditer(text):
                 phone = normalize_phone(match.group(0))
                 if phone:

@@ -143,6 +143,8 @@ class RuleSet:
             automaton.make_automaton()
         self._automaton = automaton if postings else None
         self.rules = tuple(rules)
+        self.vocabulary: frozenset[str] = frozenset(
+            token for key in list(postings) + list(self._bare) for token in key.split())
 
     def evaluate(self, text: Normalized, raw: str, signals: Signals) -> Evaluation:
         any_hits: dict[int, list[str]] = {}
@@ -153,24 +155,23 @@ class RuleSet:
             for _end, postings in self._automaton.iter(text.padded):
                 found.extend(postings)
         as_written, bare = self._as_written, self._bare
-        for word, token in zip(text.words, text.tokens, strict=True):
-            hit = as_written.get(word)
-            if hit is not None:
-                found.extend(hit)
-            elif word == token:  # typed without diacritics: as ambiguous as the customer made it
-                hit = bare.get(token)
-                if hit is not None:
-                    found.extend(hit)
-        if found:
-            for index, kind, group, word in found:
-                    if kind == _ANY:
-                        words = any_hits.setdefault(index, [])
-                        if word not in words:
-                            words.append(word)
-                    elif kind == _ALL:
-                        groups.setdefault(index, set()).add(group)
-                    else:
-                        vetoed.add(index)
+        message_words = set(text.words)
+        seen = message_words & as_written.keys()
+        for word in seen:
+            found.extend(as_written[word])
+        # a word typed without diacritics is as ambiguous as the customer made it
+        for word in (message_words - seen) & bare.keys():
+            if word.isascii():
+                found.extend(bare[word])
+        for index, kind, group, label in found:
+            if kind == _ANY:
+                labels = any_hits.setdefault(index, [])
+                if label not in labels:
+                    labels.append(label)
+            elif kind == _ALL:
+                groups.setdefault(index, set()).add(group)
+            else:
+                vetoed.add(index)
         candidates = set(any_hits) | set(groups) | set(self._always)
         scores: dict[str, float] = {}
         topic_scores: dict[str, float] = {}
@@ -189,10 +190,10 @@ class RuleSet:
                 continue
             if not self._conditions_hold(compiled, raw, signals):
                 continue
-            words = any_hits.get(index, [])
-            weight = rule.weight * (1.0 + 0.25 * min(len(words) - 1, 2) if words else 1.0)
+            labels = any_hits.get(index, [])
+            weight = rule.weight * (1.0 + 0.25 * min(len(labels) - 1, 2) if labels else 1.0)
             fired.append(rule.name)
-            hits[rule.name] = tuple(words)
+            hits[rule.name] = tuple(labels)
             if rule.category:
                 scores[rule.category] = scores.get(rule.category, 0.0) + weight
                 if rule.topic:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ahocorasick
 from rapidfuzz.distance import OSA
@@ -55,13 +56,20 @@ def _is_distinctive(token: str) -> bool:
 
 
 class SupplierCatalog:
-    def __init__(self, entries: Iterable[SupplierEntry], normalizer: Normalizer) -> None:
+    """`known_words` are ordinary words (the rules' vocabulary): a message word that is one
+    of them is what it says, not a misspelt supplier name."""
+
+    def __init__(self, entries: Iterable[SupplierEntry], normalizer: Normalizer,
+                 known_words: Iterable[str] = ()) -> None:
+        self._known = frozenset(known_words) | COMMON_SYLLABLES
         self._contacts: dict[str, str] = {}
         self._names: dict[str, str] = {}
         self._forms: list[_Form] = []
         self._automaton = ahocorasick.Automaton()
-        self._token_index: dict[str, set[int]] = {}
-        self._delete_index: dict[str, set[int]] = {}
+        # distinctive word → (form, position of the word in the form)
+        self._postings: dict[str, list[tuple[int, int]]] = {}
+        # one-deletion variant → distinctive words of five letters or more it comes from
+        self._deletions: dict[str, set[str]] = {}
         keys: dict[str, list[int]] = {}
         for entry in entries:
             self._names[entry.id] = entry.name
@@ -72,16 +80,19 @@ class SupplierCatalog:
                 distinctive = tuple(t for t in tokens if _is_distinctive(t))
                 self._forms.append(_Form(entry.id, tokens, distinctive))
                 keys.setdefault(" " + " ".join(tokens) + " ", []).append(form_id)
-                for token in distinctive:
-                    self._token_index.setdefault(token, set()).add(form_id)
-                    if len(token) >= 5:
-                        for variant in _deletes(token):
-                            self._delete_index.setdefault(variant, set()).add(form_id)
+                for position, token in enumerate(tokens):
+                    if token in distinctive:
+                        self._postings.setdefault(token, []).append((form_id, position))
+        for word in self._postings:
+            if len(word) >= 5:
+                for variant in _deletes(word) | {word}:
+                    self._deletions.setdefault(variant, set()).add(word)
         for key, form_ids in keys.items():
             self._automaton.add_word(key, tuple(form_ids))
         self.size = len(self._names)
         if keys:
             self._automaton.make_automaton()
+        self._near = lru_cache(maxsize=65536)(self._near_uncached)
 
     @staticmethod
     def _forms_of(entry: SupplierEntry, normalizer: Normalizer) -> list[tuple[str, ...]]:
@@ -100,6 +111,10 @@ class SupplierCatalog:
                 if _specific_enough(variant):
                     forms[variant] = None
         return list(forms)
+
+    def _near_uncached(self, token: str) -> tuple[str, ...]:
+        """Distinctive catalog words one edit (OSA) from this message word."""
+        return _near_words(token, self._deletions)
 
     def name_of(self, supplier_id: str) -> str | None:
         return self._names.get(supplier_id)
@@ -129,27 +144,30 @@ class SupplierCatalog:
         return sorted(best.values(), key=lambda m: (-m.score, m.position))
 
     def _fuzzy(self, text: Normalized) -> list[SupplierMatch]:
+        """Names with a typo: only a message word that is *not* a catalog word but is one
+        edit away from a distinctive one can start a fuzzy match, so most messages cost one
+        dictionary lookup per long word and nothing more."""
         tokens = text.tokens
-        candidates: set[int] = set()
-        for token in tokens:
-            if len(token) < 4 or token in COMMON_SYLLABLES:
-                continue
-            candidates.update(self._token_index.get(token, ()))
-            if len(token) >= 5:
-                for variant in _deletes(token) | {token}:
-                    candidates.update(self._delete_index.get(variant, ()))
         found: list[SupplierMatch] = []
-        for form_id in candidates:
-            form = self._forms[form_id]
-            aligned = _align(form.tokens, tokens)
-            if aligned is None:
+        for position, token in enumerate(tokens):
+            if len(token) < 5 or token in self._postings or token in self._known:
                 continue
-            edits, position = aligned
-            if edits == 0:
-                continue  # an exact hit is already found by the automaton
-            found.append(SupplierMatch(form.supplier_id, " ".join(form.tokens),
-                                       90.0 + len(form.tokens) - 5 * edits, False, position))
+            for word in self._near(token):
+                for form_id, offset in self._postings[word]:
+                    form = self._forms[form_id]
+                    edits = _align_at(form.tokens, tokens, position - offset)
+                    if edits is not None:
+                        found.append(SupplierMatch(form.supplier_id, " ".join(form.tokens),
+                                                   90.0 + len(form.tokens) - 5 * edits, False,
+                                                   position - offset))
         return found
+
+
+def _near_words(token: str, deletions: dict[str, set[str]]) -> tuple[str, ...]:
+    near: set[str] = set()
+    for variant in _deletes(token) | {token}:
+        near.update(deletions.get(variant, ()))
+    return tuple(w for w in near if OSA.distance(token, w, score_cutoff=1) <= 1)
 
 
 def _specific_enough(tokens: tuple[str, ...]) -> bool:
@@ -166,26 +184,20 @@ def _keep_best(best: dict[str, SupplierMatch], match: SupplierMatch) -> None:
         best[match.supplier_id] = match
 
 
-def _align(form: tuple[str, ...], tokens: tuple[str, ...]) -> tuple[int, int] | None:
-    """Find the form as consecutive message words, allowing one edit in each long word.
-
-    Returns (total edits, token position) for the best placement, or None.
-    """
-    width = len(form)
-    best: tuple[int, int] | None = None
-    for start in range(len(tokens) - width + 1):
-        edits = 0
-        for offset, want in enumerate(form):
-            got = tokens[start + offset]
-            if got == want:
-                continue
-            if len(want) >= 5 and _is_distinctive(want) and OSA.distance(
-                got, want, score_cutoff=1
-            ) <= 1:
-                edits += 1
-                continue
-            edits = -1
-            break
-        if edits >= 0 and (best is None or edits < best[0]):
-            best = (edits, start)
-    return best
+def _align_at(form: tuple[str, ...], tokens: tuple[str, ...], start: int) -> int | None:
+    """Edits needed for the form to sit at `start` among the message words: each word must
+    be equal, or one edit away when it is long and distinctive. None if it does not fit."""
+    if start < 0 or start + len(form) > len(tokens):
+        return None
+    edits = 0
+    for offset, want in enumerate(form):
+        got = tokens[start + offset]
+        if got == want:
+            continue
+        if len(want) >= 5 and _is_distinctive(want) and OSA.distance(
+            got, want, score_cutoff=1
+        ) <= 1:
+            edits += 1
+            continue
+        return None
+    return edits

@@ -37,6 +37,7 @@ def _build_fold_table() -> dict[int, str | None]:
 
 _FOLD = _build_fold_table()
 _WORD = re.compile(r"[^\W_]+")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 _RUN = re.compile(r"([a-z])\1{2,}")
 
 
@@ -89,36 +90,53 @@ class Normalizer:
             key = _WORD.findall(unicodedata.normalize("NFC", short).lower())
             if len(key) != 1:
                 raise ValueError(f"teencode key {short!r} must be one word")
-            expansion = tuple(self._split(long))
+            expansion = tuple(self._pairs(long))
             if not expansion:
                 raise ValueError(f"teencode {short!r} expands to nothing")
             self._teencode[key[0]] = expansion
 
     @staticmethod
-    def _split(text: str) -> list[tuple[str, str]]:
+    def _split(text: str) -> tuple[list[str], list[str]]:
+        """The words as written and folded. The whole text is folded once; folding maps
+        letter to letter, so both splits line up unless stray combining marks were dropped,
+        in which case each word is folded on its own."""
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
-        pairs = []
-        for word in _WORD.findall(text.lower()):
-            folded = word.translate(_FOLD)
-            if _RUN.search(folded):
-                word, folded = _squeeze(word, folded)
-            pairs.append((word, folded))
-        return pairs
+        lowered = text.lower()
+        words = _WORD.findall(lowered)
+        # NFD then dropping non-ASCII is the C-speed fold (3x the translate table); a word
+        # made of other scripts vanishes from it, and then each word is folded on its own.
+        folded_text = unicodedata.normalize("NFD", lowered.replace("đ", "d")).encode(
+            "ascii", "ignore").decode("ascii")
+        folded = _ASCII_WORD.findall(folded_text)
+        if len(folded) != len(words):
+            folded = [w.translate(_FOLD) for w in words]
+        if _RUN.search(folded_text):
+            for i, token in enumerate(folded):
+                if _RUN.search(token):
+                    words[i], folded[i] = _squeeze(words[i], token)
+        return words, folded
+
+    def _pairs(self, text: str) -> list[tuple[str, str]]:
+        words, folded = self._split(text)
+        return list(zip(words, folded, strict=True))
 
     def __call__(self, text: str) -> Normalized:
-        words: list[str] = []
-        tokens: list[str] = []
+        words, tokens = self._split(text)
         teencode = self._teencode
-        for word, folded in self._split(text):
-            expansion = teencode.get(word)
-            if expansion is None:
-                words.append(word)
-                tokens.append(folded)
-            else:
-                for expanded_word, expanded_token in expansion:
-                    words.append(expanded_word)
-                    tokens.append(expanded_token)
+        if not teencode.keys().isdisjoint(words):
+            expanded_words: list[str] = []
+            expanded_tokens: list[str] = []
+            for word, folded in zip(words, tokens, strict=True):
+                expansion = teencode.get(word)
+                if expansion is None:
+                    expanded_words.append(word)
+                    expanded_tokens.append(folded)
+                else:
+                    for expanded_word, expanded_token in expansion:
+                        expanded_words.append(expanded_word)
+                        expanded_tokens.append(expanded_token)
+            words, tokens = expanded_words, expanded_tokens
         return Normalized(text, tuple(words), tuple(tokens), " " + " ".join(tokens) + " ")
 
     def phrase(self, phrase: str) -> Normalized:

@@ -36,6 +36,7 @@ def load(config: Path, db_url: str | None = None) -> Settings:
 
 
 def build(settings: Settings, clock: Clock | None = None, *, pooled: bool = True) -> Runtime:
-    db = Database(settings.database.url) if pooled else Database.unpooled(settings.database.url)
+    db = Database(settings.database.url, pooled=pooled,
+                  sqlite_synchronous=settings.database.sqlite_synchronous)
     clock = clock or SystemClock()
     return Runtime(settings, db, clock, Pipeline(settings, db, clock, ClassifierCache(settings)))

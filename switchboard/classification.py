@@ -52,11 +52,12 @@ def build_classifier(settings: Settings, entries: Sequence[SupplierEntry]) -> Cl
     extractor = EntityExtractor([OrderCodePattern(o.pattern, o.template)
                                  for o in settings.entities.order_codes])
     c = settings.classifier
+    rules = build_rules(settings, normalizer)
     return Classifier(
         normalizer,
         extractor,
-        SupplierCatalog(entries, normalizer),
-        build_rules(settings, normalizer),
+        SupplierCatalog(entries, normalizer, known_words=rules.vocabulary),
+        rules,
         ClassifierSettings(threshold=c.threshold, prior=c.prior,
                            fallback_category=c.fallback_category,
                            default_priority=c.default_priority,
@@ -113,19 +114,17 @@ def sender_supplier(classifier: Classifier, kind: str, value: str) -> str | None
 
 def gather_context(
     conn: Connection, prepared: Prepared, channel: str, sender_supplier_id: str | None,
-    phones: Sequence[str], emails: Sequence[str],
+    bought: Sequence[catalog.OrderRef],
 ) -> Context:
-    """Orders behind the codes in the text, and (for a customer) the orders placed with the
-    customer's phones and emails."""
+    """Orders behind the codes in the text, and (for a customer, not a supplier writing)
+    the orders the customer placed."""
     known = {
         code: OrderFact(code, supplier_id, product)
         for code, (supplier_id, product) in catalog.orders_by_code(
             conn, list(prepared.entities.order_codes)
         ).items()
     }
-    bought: list[OrderFact] = []
-    if sender_supplier_id is None:
-        bought = [OrderFact(o.code, o.supplier_id, o.product)
-                  for o in catalog.orders_for_contacts(conn, phones, emails)]
+    mine = [] if sender_supplier_id else [OrderFact(o.code, o.supplier_id, o.product)
+                                          for o in bought]
     return Context(channel=channel, sender_supplier_id=sender_supplier_id,
-                   known_orders=known, customer_orders=bought)
+                   known_orders=known, customer_orders=mine)

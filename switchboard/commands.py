@@ -22,6 +22,7 @@ from switchboard.pipeline import Pipeline
 from switchboard.settings import Settings
 from switchboard.timefmt import local_iso, localize
 from tickets import customers, inbox, queries
+from tickets.catalog import orders_for_contacts
 from tickets.clock import SystemClock
 from tickets.database import Database
 from tickets.identities import IdentityKind, sender_identity
@@ -49,7 +50,8 @@ def classify_lines(settings: Settings, db: Database, lines: IO[str], out: IO[str
             supplier = sender_supplier(classifier, kind, value)
             phones, emails = _contacts(conn, kind, value)
             prepared = classifier.prepare(message.text, message.subject)
-            context = gather_context(conn, prepared, message.channel, supplier, phones, emails)
+            bought = orders_for_contacts(conn, phones, emails)
+            context = gather_context(conn, prepared, message.channel, supplier, bought)
             result = classifier.classify(prepared, context)
             department = route(table, result.category, result.topic, result.supplier_id)
             out.write(orjson.dumps({

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from router import Classification, Prepared, route
+from switchboard.batch import Batch
 from switchboard.classification import (
     ClassifierCache,
     gather_context,
@@ -25,6 +26,7 @@ from switchboard.classification import (
 )
 from switchboard.settings import Settings
 from tickets import customers, inbox, store
+from tickets.catalog import orders_for_contacts
 from tickets.clock import Clock
 from tickets.customers import Merge
 from tickets.database import Database
@@ -77,61 +79,87 @@ class Pipeline:
         self.prefix = settings.tickets.ref_prefix
 
     def run_batch(self, limit: int | None = None) -> list[Outcome]:
-        """Claim up to `limit` inbox items and process them; [] when the inbox is empty."""
+        """Claim up to `limit` inbox items and process them; [] when the inbox is empty.
+
+        The batch first runs in one savepoint with its lookups and writes shared (see
+        `switchboard.batch`). If any message fails, that savepoint is rolled back and the
+        batch is replayed one message at a time, each in its own savepoint, so the failing
+        one is counted and retried later while the rest commit.
+        """
         limit = limit or self.settings.worker.batch_size
-        outcomes: list[Outcome] = []
         with self.db.write() as conn:
             items = inbox.claim(conn, limit)
-            done: list[int] = []
-            for item in items:
-                savepoint = conn.begin_nested()
-                try:
-                    outcome = self.process(conn, item.message)
-                    savepoint.commit()
-                except Exception as exc:  # isolate one bad message from the batch
-                    savepoint.rollback()
-                    if isinstance(exc, IntegrityError) and store.message_exists(
-                        conn, item.message.channel.value, item.message.external_id
-                    ):
-                        outcome = Outcome(item.message.channel.value, item.message.external_id,
-                                          "duplicate")
-                        done.append(item.id)
-                        outcomes.append(outcome)
-                        continue
-                    error = f"{type(exc).__name__}: {exc}"
-                    dead = inbox.fail(conn, item.id, error, self.settings.worker.max_attempts)
-                    log.exception("inbox item %s (%s %s) failed%s", item.id,
-                                  item.message.channel.value, item.message.external_id,
-                                  "; dead-lettered" if dead else "; will retry")
-                    outcomes.append(Outcome(item.message.channel.value,
-                                            item.message.external_id,
-                                            "dead" if dead else "failed", error=error))
-                    continue
-                done.append(item.id)
-                outcomes.append(outcome)
-            inbox.ack(conn, done)
+            if not items:
+                return []
+            messages = [item.message for item in items]
+            processed = store.existing_messages(
+                conn, [(m.channel.value, m.external_id) for m in messages])
+            try:
+                with conn.begin_nested():
+                    batch = Batch(conn, self.clock.now())
+                    batch.prepare([m for m in messages
+                                   if (m.channel.value, m.external_id) not in processed])
+                    outcomes = [self.process(conn, m, batch, processed) for m in messages]
+                    batch.flush()
+            except Exception:
+                log.warning("a message in a batch of %d failed; isolating it", len(items))
+                outcomes = [self._isolated(conn, item) for item in items]
+            inbox.ack(conn, [item.id for item, outcome in zip(items, outcomes, strict=True)
+                             if outcome.action not in ("failed", "dead")])
         return outcomes
 
-    def process(self, conn: Connection, message: InboundMessage) -> Outcome:
+    def _isolated(self, conn: Connection, item: inbox.InboxItem) -> Outcome:
+        message = item.message
+        savepoint = conn.begin_nested()
+        try:
+            outcome = self.process(conn, message)
+            savepoint.commit()
+        except Exception as exc:
+            savepoint.rollback()
+            channel = message.channel.value
+            if isinstance(exc, IntegrityError) and store.message_exists(
+                    conn, channel, message.external_id):
+                return Outcome(channel, message.external_id, "duplicate")
+            error = f"{type(exc).__name__}: {exc}"
+            dead = inbox.fail(conn, item.id, error, self.settings.worker.max_attempts)
+            log.exception("inbox item %s (%s %s) failed%s", item.id, channel,
+                          message.external_id, "; dead-lettered" if dead else "; will retry")
+            return Outcome(channel, message.external_id, "dead" if dead else "failed",
+                           error=error)
+        return outcome
+
+    def process(self, conn: Connection, message: InboundMessage, batch: Batch | None = None,
+                processed: frozenset[tuple[str, str]] | None = None) -> Outcome:
+        """One message into its ticket. Alone (no `batch`), it writes everything at once."""
         channel = message.channel.value
-        if store.message_exists(conn, channel, message.external_id):
+        key = (channel, message.external_id)
+        if (key in processed) if processed is not None else store.message_exists(conn, *key):
             return Outcome(channel, message.external_id, "duplicate")
         now = self.clock.now()
+        if batch is None:
+            batch = Batch(conn, now, deferred=False)
+            batch.prepare([message])
         classifier = self.classifiers.get(conn)
         kind, value = sender_identity(channel, message.sender)
         supplier_id = sender_supplier(classifier, kind, value)
-        customer_id, new_customer = customers.resolve(
-            conn, kind, value, message.sender_name, now, source=channel
-        )
+        resolved = batch.customer((kind, value))
+        assert resolved is not None, "Batch.prepare resolves every sender"
+        customer_id, first_contact = resolved
         prepared = classifier.prepare(message.text, message.subject)
-        journal: list[JournalEntry] = [self._identified(conn, customer_id, new_customer, kind,
+        journal: list[JournalEntry] = [self._identified(conn, customer_id, first_contact, kind,
                                                         value, supplier_id, message, now)]
-        if supplier_id is None:
-            customer_id = self._link_identities(conn, customer_id, prepared, now, journal)
-        phones, emails = customers.contacts_of(conn, customer_id)
-        context = gather_context(conn, prepared, channel, supplier_id, phones, emails)
+        mentions = prepared.entities.phones or prepared.entities.emails
+        if supplier_id is None and mentions:
+            linked = self._link_identities(conn, customer_id, prepared, now, journal, batch)
+            first_contact = first_contact and linked == customer_id
+            customer_id = linked
+        if first_contact and not mentions:  # the sender is the only identity: prefetched
+            bought = batch.orders_of([value])
+        else:
+            bought = orders_for_contacts(conn, *customers.contacts_of(conn, customer_id))
+        context = gather_context(conn, prepared, channel, supplier_id, bought)
         result = classifier.classify(prepared, context)
-        thread = self._thread(conn, message, customer_id, now)
+        thread = self._thread(conn, message, customer_id, now, first_contact, batch)
         sender_kind = "supplier" if supplier_id else "customer"
         if thread.ticket is None:
             ticket = self._open(conn, message, customer_id, sender_kind, result, thread, now,
@@ -140,18 +168,17 @@ class Pipeline:
         else:
             ticket = self._join(conn, thread, result, now, journal)
             action = "joined"
-        ticket_id = ticket.id
-        store.add_message(conn, {
-            "ticket_id": ticket_id, "direction": "in", "channel": channel,
+        batch.add_message({
+            "ticket_id": ticket.id, "direction": "in", "channel": channel,
             "external_id": message.external_id,
             "author": message.sender_name or message.sender, "author_kind": sender_kind,
             "subject": message.subject, "text": message.text,
             "attachments": [a.to_dict() for a in message.attachments],
             "classification": _summary(result), "created_at": message.received_at,
         })
-        store.append_journal(conn, ticket_id, now, journal)
-        return Outcome(channel, message.external_id, action, ticket_id,
-                       format_ref(self.prefix, ticket_id), ticket.category, ticket.topic,
+        batch.add_journal(ticket.id, journal)
+        return Outcome(channel, message.external_id, action, ticket.id,
+                       format_ref(self.prefix, ticket.id), ticket.category, ticket.topic,
                        ticket.supplier_id, ticket.department)
 
     def _identified(self, conn: Connection, customer_id: int, new: bool, kind: str, value: str,
@@ -174,7 +201,7 @@ class Pipeline:
                             data={"customer_id": customer_id, "new": False})
 
     def _link_identities(self, conn: Connection, customer_id: int, prepared: Prepared,
-                         now: datetime, journal: list[JournalEntry]) -> int:
+                         now: datetime, journal: list[JournalEntry], batch: Batch) -> int:
         """Phones and emails written in the message belong to the writer; if one is already
         another customer's, the two are the same person (exact match) and are merged."""
         found = [(IdentityKind.PHONE.value, p) for p in prepared.entities.phones]
@@ -183,21 +210,25 @@ class Pipeline:
             merge = customers.link(conn, customer_id, kind, value, now, source="message text")
             if merge is not None:
                 journal.append(_merged(merge))
+                batch.merged(merge.dropped, merge.kept)
                 customer_id = merge.kept
         return customer_id
 
     def _thread(self, conn: Connection, message: InboundMessage, customer_id: int,
-                now: datetime) -> _Thread:
-        """Which ticket this message continues, in order of how sure we can be."""
+                now: datetime, first_contact: bool, batch: Batch) -> _Thread:
+        """Which ticket this message continues, in order of how sure we can be. A first
+        contact has no ticket to continue, and a stranger's never counts."""
+        if first_contact:
+            return _Thread(None, "new conversation")
         channel = message.channel.value
         haystack = f"{message.subject or ''}\n{message.text[:2000]}"
-        for ticket_id in find_refs(haystack, self.prefix):
+        for ticket_id in find_refs(haystack, self.prefix) if "-" in haystack else ():
             head = store.get_head(conn, ticket_id)
             if head is not None and head.customer_id == customer_id:
                 return self._continue(head, f"ticket reference {format_ref(self.prefix, ticket_id)}"
                                       " quoted by the ticket's own customer", now)
         if message.thread_keys:
-            replied = store.ticket_of_message(conn, channel, message.thread_keys)
+            replied = batch.ticket_of_message(channel, message.thread_keys)
             head = store.get_head(conn, replied) if replied else None
             if head is not None and head.customer_id == customer_id:
                 return self._continue(head, "reply to an earlier message of the ticket", now)

@@ -63,6 +63,7 @@ class _Model(BaseModel):
 
 class DatabaseSettings(_Model):
     url: str = "sqlite:///var/switchboard.db"
+    sqlite_synchronous: Literal["full", "normal"] = "full"
 
 
 class HttpSettings(_Model):

@@ -150,10 +150,10 @@ def test_a_failing_message_is_retried_then_dead_lettered(runtime: Runtime, clock
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     real = runtime.pipeline.process
 
-    def flaky(conn, msg):  # type: ignore[no-untyped-def]
+    def flaky(conn, msg, *args):  # type: ignore[no-untyped-def]
         if msg.external_id == "poison":
             raise RuntimeError("boom")
-        return real(conn, msg)
+        return real(conn, msg, *args)
 
     monkeypatch.setattr(runtime.pipeline, "process", flaky)
     outcomes = deliver(runtime.pipeline, message("poison", "x", when=clock.now()),

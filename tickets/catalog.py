@@ -16,10 +16,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, or_, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from tickets.fastsql import FastSelect
 from tickets.identities import normalize_email, normalize_phone
 from tickets.schema import orders, supplier_contacts, suppliers
 
@@ -287,12 +288,15 @@ def supplier_of_contact(conn: Connection, kind: str, value: str) -> str | None:
     return None if row is None else str(row.supplier_id)
 
 
+_ORDERS_BY_CODE = select(orders.c.code, orders.c.supplier_id, orders.c.product).where(
+    orders.c.code.in_(bindparam("codes", expanding=True)))
+
+
 def orders_by_code(conn: Connection, codes: Sequence[str]) -> dict[str, tuple[str, str]]:
     """code → (supplier_id, product) for the codes that exist."""
     if not codes:
         return {}
-    rows = conn.execute(select(orders.c.code, orders.c.supplier_id, orders.c.product)
-                        .where(orders.c.code.in_(list(codes)))).all()
+    rows = conn.execute(_ORDERS_BY_CODE, {"codes": list(codes)}).all()
     return {r.code: (r.supplier_id, r.product) for r in rows}
 
 
@@ -302,22 +306,25 @@ class OrderRef:
     supplier_id: str
     product: str
     amount: int
+    phone: str | None = None
+    email: str | None = None
 
 
 def orders_for_contacts(
     conn: Connection, phones: Sequence[str], emails: Sequence[str]
 ) -> list[OrderRef]:
     """Orders placed with any of these phones or emails (how orders know their customer)."""
-    conditions = []
-    if phones:
-        conditions.append(orders.c.customer_phone.in_(list(phones)))
-    if emails:
-        conditions.append(orders.c.customer_email.in_(list(emails)))
-    if not conditions:
-        return []
-    rows = conn.execute(
-        select(orders.c.code, orders.c.supplier_id, orders.c.product, orders.c.amount)
-        .where(or_(*conditions))
-        .order_by(orders.c.code)
-    ).all()
-    return [OrderRef(r.code, r.supplier_id, r.product, int(r.amount)) for r in rows]
+    found: dict[str, OrderRef] = {}
+    for query, contacts in ((_ORDERS_BY_PHONE, phones), (_ORDERS_BY_EMAIL, emails)):
+        for contact in contacts:  # a customer has a handful: one indexed lookup each
+            for row in query.all(conn, {"contact": contact}):
+                found[row[0]] = OrderRef(row[0], row[1], row[2], int(row[3]), row[4], row[5])
+    return [found[code] for code in sorted(found)]
+
+
+_ORDER_COLUMNS = (orders.c.code, orders.c.supplier_id, orders.c.product, orders.c.amount,
+                  orders.c.customer_phone, orders.c.customer_email)
+_ORDERS_BY_PHONE = FastSelect(select(*_ORDER_COLUMNS)
+                              .where(orders.c.customer_phone == bindparam("contact")))
+_ORDERS_BY_EMAIL = FastSelect(select(*_ORDER_COLUMNS)
+                              .where(orders.c.customer_email == bindparam("contact")))

@@ -11,8 +11,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
+from tickets.fastsql import FastSelect
 from tickets.schema import customers, identities, merge_suggestions, tickets
 
 
@@ -23,12 +24,17 @@ class Merge:
     reason: str
 
 
+_BY_IDENTITY = select(identities.c.customer_id).where(
+    identities.c.kind == bindparam("kind"), identities.c.value == bindparam("value"))
+_IDENTITIES_OF = FastSelect(select(identities.c.kind, identities.c.value)
+                            .where(identities.c.customer_id == bindparam("customer_id"))
+                            .order_by(identities.c.id))
+_INSERT_CUSTOMER = customers.insert()
+_INSERT_IDENTITY = identities.insert()
+
+
 def find_by_identity(conn: Connection, kind: str, value: str) -> int | None:
-    row = conn.execute(
-        select(identities.c.customer_id).where(
-            identities.c.kind == kind, identities.c.value == value
-        )
-    ).first()
+    row = conn.execute(_BY_IDENTITY, {"kind": kind, "value": value}).first()
     return None if row is None else int(row.customer_id)
 
 
@@ -41,38 +47,16 @@ def name_key(name: str | None) -> str | None:
 
 
 def create(conn: Connection, name: str | None, now: datetime) -> int:
-    result = conn.execute(
-        insert(customers).values(name=name, name_key=name_key(name), created_at=now)
-    )
+    result = conn.execute(_INSERT_CUSTOMER,
+                          {"name": name, "name_key": name_key(name), "created_at": now})
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 def add_identity(
     conn: Connection, customer_id: int, kind: str, value: str, now: datetime, source: str
 ) -> None:
-    conn.execute(
-        insert(identities).values(
-            customer_id=customer_id, kind=kind, value=value, created_at=now, source=source
-        )
-    )
-
-
-def resolve(
-    conn: Connection, kind: str, value: str, name: str | None, now: datetime, source: str
-) -> tuple[int, bool]:
-    """The customer behind an identity, created on first contact. Returns (id, created)."""
-    existing = find_by_identity(conn, kind, value)
-    if existing is not None:
-        if name:
-            conn.execute(
-                update(customers)
-                .where(customers.c.id == existing, customers.c.name.is_(None))
-                .values(name=name, name_key=name_key(name))
-            )
-        return existing, False
-    customer_id = create(conn, name, now)
-    add_identity(conn, customer_id, kind, value, now, source)
-    return customer_id, True
+    conn.execute(_INSERT_IDENTITY, {"customer_id": customer_id, "kind": kind, "value": value,
+                                    "created_at": now, "source": source})
 
 
 def link(
@@ -137,12 +121,8 @@ def suggest_by_name(
 
 
 def identity_values(conn: Connection, customer_id: int) -> list[tuple[str, str]]:
-    rows = conn.execute(
-        select(identities.c.kind, identities.c.value)
-        .where(identities.c.customer_id == customer_id)
-        .order_by(identities.c.id)
-    ).all()
-    return [(r.kind, r.value) for r in rows]
+    return [(kind, value) for kind, value in _IDENTITIES_OF.all(conn,
+                                                                {"customer_id": customer_id})]
 
 
 def contacts_of(conn: Connection, customer_id: int) -> tuple[list[str], list[str]]:

@@ -13,9 +13,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
+
+
+def _json_dumps(value: Any) -> str:
+    # orjson: the JSON columns (rules, journal data) are written on every message
+    return orjson.dumps(value).decode()
 
 
 def normalize_url(url: str) -> str:
@@ -29,15 +35,22 @@ def normalize_url(url: str) -> str:
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://...")
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own transaction handling is switched off so that BEGIN is ours to emit.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
+def _sqlite_pragmas(synchronous: str) -> Any:
+    """WAL, foreign keys, a generous busy timeout, and `synchronous`: FULL (the default)
+    fsyncs every commit, so a message acknowledged to its platform survives a power cut;
+    NORMAL is faster but may lose the last commits then (never corrupts)."""
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling is off so that BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return on_connect
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -46,35 +59,28 @@ def _sqlite_begin(conn: Connection) -> None:
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, pooled: bool = True, sqlite_synchronous: str = "full",
+                 echo: bool = False) -> None:
         self.url = normalize_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
+        options: dict[str, Any] = {"echo": echo, "json_serializer": _json_dumps,
+                                   "json_deserializer": orjson.loads}
+        if not pooled:
+            options["poolclass"] = NullPool  # short-lived CLI commands: hold no files open
+        elif not self.is_sqlite:
+            options.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
         if self.is_sqlite:
             database = make_url(self.url).database
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(self.url, echo=echo)
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine: Engine = create_engine(self.url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
             event.listen(self.engine, "begin", _sqlite_begin)
-        else:
-            self.engine = create_engine(
-                self.url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10
-            )
 
     @classmethod
-    def unpooled(cls, url: str) -> Database:
-        """For short-lived CLI commands and migrations, where pooling only holds files open."""
-        db = cls.__new__(cls)
-        db.url = normalize_url(url)
-        db.is_sqlite = db.url.startswith("sqlite")
-        db.engine = create_engine(db.url, poolclass=NullPool)
-        if db.is_sqlite:
-            database = make_url(db.url).database
-            if database and database != ":memory:":
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
-            event.listen(db.engine, "connect", _sqlite_pragmas)
-            event.listen(db.engine, "begin", _sqlite_begin)
-        return db
+    def unpooled(cls, url: str, sqlite_synchronous: str = "full") -> Database:
+        return cls(url, pooled=False, sqlite_synchronous=sqlite_synchronous)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from functools import lru_cache
 
 import phonenumbers
 
@@ -38,6 +39,7 @@ def normalize_email(value: str) -> str | None:
     return candidate.lower()
 
 
+@lru_cache(maxsize=65536)  # libphonenumber costs ~50 µs a call; senders repeat
 def normalize_phone(value: str, region: str = DEFAULT_REGION) -> str | None:
     """E.164 (`+84912345678`) for anything that is a valid number, else None.
 

@@ -2,7 +2,9 @@
 
 Every function takes the caller's `Connection`: the pipeline runs a whole message
 (ticket, message, journal, inbox acknowledgement) in one transaction, and these functions
-never commit on their own.
+never commit on their own. The hot-path statements are built once with bound parameters and
+executed with a parameter dict: building `insert().values(...)` per call cost SQLAlchemy
+more than SQLite spent running it.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
+from tickets.fastsql import FastInsert, FastSelect
 from tickets.schema import journal, messages, tickets
 
 OPEN_STATUSES = ("new", "open", "pending_customer", "pending_supplier")
@@ -46,7 +49,7 @@ _HEAD_COLUMNS = (
 
 
 def _head(row: Any) -> TicketHead:
-    return TicketHead(**{column.name: getattr(row, column.name) for column in _HEAD_COLUMNS})
+    return TicketHead(*row)  # _HEAD_COLUMNS are in the order of TicketHead's fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +60,45 @@ class JournalEntry:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
+_MESSAGE_EXISTS = select(messages.c.id).where(
+    messages.c.channel == bindparam("channel"), messages.c.external_id == bindparam("external_id"))
+_HEAD_BY_ID = FastSelect(select(*_HEAD_COLUMNS).where(tickets.c.id == bindparam("id")))
+_TICKET_OF_MESSAGE = (
+    select(messages.c.ticket_id)
+    .where(messages.c.channel == bindparam("channel"),
+           messages.c.external_id.in_(bindparam("ids", expanding=True)))
+    .order_by(messages.c.id.desc())
+    .limit(1)
+)
+_BY_THREAD_KEY = FastSelect(select(*_HEAD_COLUMNS)
+                            .where(tickets.c.thread_key == bindparam("key"))
+                            .order_by(tickets.c.id.desc()).limit(1))
+_OPEN_FOR_CUSTOMER_ALL = (
+    select(*_HEAD_COLUMNS)
+    .where(tickets.c.customer_id == bindparam("customer_id"),
+           *(tickets.c.status != closed for closed in CLOSED_STATUSES),
+           tickets.c.updated_at >= bindparam("since"))
+    .order_by(tickets.c.updated_at.desc())
+    .limit(1)
+)
+_OPEN_FOR_CUSTOMER = FastSelect(_OPEN_FOR_CUSTOMER_ALL)
+_OPEN_FOR_CUSTOMER_ON = FastSelect(_OPEN_FOR_CUSTOMER_ALL.where(
+    tickets.c.channel == bindparam("channel")))
+_EXISTING = select(messages.c.channel, messages.c.external_id).where(
+    messages.c.channel.in_(bindparam("channels", expanding=True)),
+    messages.c.external_id.in_(bindparam("ids", expanding=True)))
+_INSERT_TICKET = FastInsert(tickets, returning_id=True)
+_INSERT_MESSAGE = FastInsert(messages, returning_id=True)
+_INSERT_JOURNAL = FastInsert(journal)
+
+
 def message_exists(conn: Connection, channel: str, external_id: str) -> bool:
-    row = conn.execute(
-        select(messages.c.id).where(
-            messages.c.channel == channel, messages.c.external_id == external_id
-        )
-    ).first()
-    return row is not None
+    found = conn.execute(_MESSAGE_EXISTS, {"channel": channel, "external_id": external_id})
+    return found.first() is not None
 
 
 def get_head(conn: Connection, ticket_id: int) -> TicketHead | None:
-    row = conn.execute(select(*_HEAD_COLUMNS).where(tickets.c.id == ticket_id)).first()
+    row = _HEAD_BY_ID.first(conn, {"id": ticket_id})
     return None if row is None else _head(row)
 
 
@@ -75,42 +106,31 @@ def ticket_of_message(conn: Connection, channel: str, external_ids: Sequence[str
     """The ticket holding any of these platform message ids (email threading by Message-ID)."""
     if not external_ids:
         return None
-    row = conn.execute(
-        select(messages.c.ticket_id)
-        .where(messages.c.channel == channel, messages.c.external_id.in_(list(external_ids)))
-        .order_by(messages.c.id.desc())
-        .limit(1)
-    ).first()
+    row = conn.execute(_TICKET_OF_MESSAGE, {"channel": channel,
+                                            "ids": list(external_ids)}).first()
     return None if row is None else int(row.ticket_id)
 
 
 def latest_by_thread_key(conn: Connection, thread_key: str) -> TicketHead | None:
-    row = conn.execute(
-        select(*_HEAD_COLUMNS)
-        .where(tickets.c.thread_key == thread_key)
-        .order_by(tickets.c.id.desc())
-        .limit(1)
-    ).first()
+    row = _BY_THREAD_KEY.first(conn, {"key": thread_key})
     return None if row is None else _head(row)
 
 
 def latest_open_for_customer(
     conn: Connection, customer_id: int, channel: str | None, since: datetime
 ) -> TicketHead | None:
-    stmt = select(*_HEAD_COLUMNS).where(
-        tickets.c.customer_id == customer_id,
-        tickets.c.status.in_(OPEN_STATUSES),
-        tickets.c.updated_at >= since,
-    )
+    params: dict[str, Any] = {"customer_id": customer_id, "since": since}
+    stmt = _OPEN_FOR_CUSTOMER
     if channel is not None:
-        stmt = stmt.where(tickets.c.channel == channel)
-    row = conn.execute(stmt.order_by(tickets.c.updated_at.desc()).limit(1)).first()
+        stmt, params["channel"] = _OPEN_FOR_CUSTOMER_ON, channel
+    row = stmt.first(conn, params)
     return None if row is None else _head(row)
 
 
 def create_ticket(conn: Connection, values: Mapping[str, Any]) -> int:
-    result = conn.execute(insert(tickets).values(**values))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    ticket_id = _INSERT_TICKET.one(conn, values)
+    assert ticket_id is not None
+    return ticket_id
 
 
 def update_ticket(conn: Connection, ticket_id: int, values: Mapping[str, Any]) -> None:
@@ -118,23 +138,40 @@ def update_ticket(conn: Connection, ticket_id: int, values: Mapping[str, Any]) -
 
 
 def add_message(conn: Connection, values: Mapping[str, Any]) -> int:
-    result = conn.execute(insert(messages).values(**values))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    message_id = _INSERT_MESSAGE.one(conn, values)
+    assert message_id is not None
+    return message_id
+
+
+def add_messages(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Many messages in one statement (the pipeline writes a batch's together)."""
+    _INSERT_MESSAGE.many(conn, rows)
+
+
+def journal_rows(ticket_id: int, at: datetime,
+                 entries: Iterable[JournalEntry]) -> list[dict[str, object]]:
+    return [{"ticket_id": ticket_id, "at": at, "actor": e.actor, "action": e.action,
+             "reason": e.reason, "data": dict(e.data)} for e in entries]
+
+
+def insert_journal(conn: Connection, rows: Sequence[Mapping[str, object]]) -> None:
+    """Append journal rows (one statement for many: the pipeline writes a batch's at once)."""
+    _INSERT_JOURNAL.many(conn, rows)
 
 
 def append_journal(
     conn: Connection, ticket_id: int, at: datetime, entries: Iterable[JournalEntry]
 ) -> None:
-    rows = [
-        {
-            "ticket_id": ticket_id,
-            "at": at,
-            "actor": e.actor,
-            "action": e.action,
-            "reason": e.reason,
-            "data": dict(e.data),
-        }
-        for e in entries
-    ]
-    if rows:
-        conn.execute(insert(journal), rows)
+    insert_journal(conn, journal_rows(ticket_id, at, entries))
+
+
+def existing_messages(conn: Connection,
+                      keys: Sequence[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    """Which `(channel, external_id)` dedup keys already have a message: one query a batch."""
+    if not keys:
+        return frozenset()
+    rows = conn.execute(_EXISTING, {"channels": sorted({k[0] for k in keys}),
+                                    "ids": [k[1] for k in keys]}).all()
+    wanted = set(keys)
+    return frozenset((r.channel, r.external_id) for r in rows
+                     if (r.channel, r.external_id) in wanted)

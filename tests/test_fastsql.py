@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import bindparam, select
+
+from tickets.database import Database
+from tickets.fastsql import FastInsert, FastSelect
+from tickets.schema import customers, journal, tickets
+
+NOW = datetime(2026, 11, 23, 1, 2, 3, 456789, tzinfo=UTC)
+
+
+def test_fast_insert_stores_what_core_would(db: Database) -> None:
+    with db.write() as conn:
+        customer = FastInsert(customers, returning_id=True).one(
+            conn, {"name": "Lan", "name_key": "lan", "created_at": NOW})
+        ticket = FastInsert(tickets, returning_id=True).one(conn, {
+            "status": "open", "channel": "zalo", "category": "product", "department": "d",
+            "priority": "normal", "customer_id": customer, "sender_kind": "customer",
+            "confidence": 0.5, "rules": ["a", "b"], "tags": [], "sla_level": "none",
+            "created_at": NOW, "updated_at": NOW})
+        FastInsert(journal).many(conn, [
+            {"ticket_id": ticket, "at": NOW, "actor": "x", "action": "created", "reason": "r",
+             "data": {"k": [1, "đ"]}}] * 2)
+    with db.read() as conn:
+        row = conn.execute(select(tickets)).one()
+        entries = conn.execute(select(journal.c.data)).scalars().all()
+    assert (row.id, row.customer_id, row.rules, row.created_at) == (ticket, customer,
+                                                                      ["a", "b"], NOW)
+    assert entries == [{"k": [1, "đ"]}] * 2
+
+
+def test_fast_select_processes_results_and_keeps_literals(db: Database) -> None:
+    with db.write() as conn:
+        FastInsert(customers).many(conn, [{"name": n, "name_key": n, "created_at": NOW}
+                                          for n in ("a", "b")])
+    query = FastSelect(select(customers.c.name, customers.c.created_at)
+                       .where(customers.c.name != "a", customers.c.id >= bindparam("low")))
+    with db.read() as conn:
+        assert query.all(conn, {"low": 1}) == [("b", NOW)]
+        assert query.first(conn, {"low": 9}) is None
+
+
+def test_fast_select_refuses_expanding_in(db: Database) -> None:
+    query = FastSelect(select(customers.c.id).where(customers.c.name.in_(["a", "b"])))
+    with db.read() as conn, pytest.raises(ValueError, match="expanding IN"):
+        query.all(conn, {})

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test lint bench accuracy demo clean
+.PHONY: setup run test test-postgres lint bench accuracy demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,17 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 	$(BIN)/python benchmarks/classify_accuracy.py tests/data/classify/devset.jsonl
+	$(BIN)/python benchmarks/classify_accuracy.py tests/data/classify2/devset.jsonl
+
+# The same suite on PostgreSQL (CI runs it too): SWITCHBOARD_TEST_DATABASE_URL names a server
+# database the tests may create and drop databases from.
+PG_URL ?= postgresql://postgres@127.0.0.1/postgres
+test-postgres: $(STAMP)
+	SWITCHBOARD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
 
 accuracy: $(STAMP)
 	$(BIN)/python benchmarks/classify_accuracy.py tests/data/classify/devset.jsonl
+	$(BIN)/python benchmarks/classify_accuracy.py tests/data/classify2/devset.jsonl
 	$(BIN)/python benchmarks/classify_accuracy.py benchmarks/holdout/holdout.jsonl --min 0
 
 bench: $(STAMP)

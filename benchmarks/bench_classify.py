@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> dict[str, float]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--suppliers", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rounds", type=int, default=9)
     options, _ = parser.parse_known_args()
     settings = load_settings(ROOT / "config.yaml", environ={})
     started = time.perf_counter()
@@ -36,20 +36,20 @@ def main() -> dict[str, float]:
     texts = [(x["text"], x.get("subject"), x["channel"]) for x in lines]
     orders = [OrderFact("DH20260001", "B00001", "Buffet tối"),
               OrderFact("DH20260002", "B00002", "Massage")]
-    done = 0
-    deadline = time.perf_counter() + options.seconds
-    begin = time.perf_counter()
-    while time.perf_counter() < deadline:
+    rates = []
+    for _ in range(options.rounds):  # this VM's speed drifts: report median and best round
+        begin = time.perf_counter()
         for text, subject, channel in texts:
             prepared = classifier.prepare(text, subject)
             classifier.classify(prepared, Context(channel, customer_orders=orders))
-        done += len(texts)
-    elapsed = time.perf_counter() - begin
-    rate = done / elapsed
-    print(f"classify: {rate:,.0f} messages/s on one core ({done:,} messages, "
-          f"{options.suppliers:,} suppliers, {len(settings.rules)} rules; "
-          f"catalog built in {build * 1000:.0f} ms; {1e6 / rate:.0f} µs per message)")
-    return {"classify_per_s": rate}
+        rates.append(len(texts) / (time.perf_counter() - begin))
+    rates.sort()
+    median, best = rates[len(rates) // 2], rates[-1]
+    print(f"classify: {median:,.0f} messages/s on one core (median of {options.rounds} rounds "
+          f"of {len(texts)} messages; best {best:,.0f}/s; {1e6 / median:.0f} µs per message; "
+          f"{options.suppliers:,} suppliers, {len(settings.rules)} rules; catalog built in "
+          f"{build * 1000:.0f} ms)")
+    return {"classify_median_per_s": median, "classify_best_per_s": best}
 
 
 if __name__ == "__main__":

@@ -31,13 +31,16 @@ COMMON_SYLLABLES: frozenset[str] = frozenset(
     thach thai thang thanh thao thap thay them thich thien thieu thoai thoi thong thuat thuong
     tien tieng tieu tinh toan trach trai trang trinh truong trung tuong tuyen uong vang vien
     vien vinh vong vuong xanh xuan xuat xuong yen
+    nguyen tran le pham hoang huynh phan vu vo dang bui do ho ngo duong ly dinh truong lam
+    thuy thu trang linh lan mai hoa ngoc minh tuan hung dung hai nam long quang khoa khanh
+    phuong thao huyen hang nga oanh tam tien vy yen hieu duc thang trung kien hanh chau
     """.split()
 )
 
 GENERIC_BUSINESS_WORDS: frozenset[str] = frozenset(
     """
     nha hang quan khach san resort hotel homestay spa salon shop store cua tiem cong ty tnhh
-    jsc co ltd trung tam vien tham my buffet cafe coffee ca phe restaurant beauty clinic phong
+    jsc ltd trung tam vien tham my buffet cafe coffee ca phe restaurant beauty clinic phong
     kham khoa gym fitness yoga studio official mall mart sieu thi tour travel du lich
     """.split()
 )

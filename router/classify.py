@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from router.entities import Entities, EntityExtractor
+from router.questions import is_yes_no_question
 from router.rules import PRIORITIES, RuleSet, Signals
 from router.suppliers import SupplierCatalog, SupplierMatch
 from router.text import Normalized, Normalizer, fold_tokens
@@ -34,6 +35,7 @@ class Prepared:
     text: Normalized
     entities: Entities
     named_suppliers: tuple[SupplierMatch, ...]
+    question: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +100,8 @@ class Classifier:
         full = f"{subject}\n{text}" if subject else text
         normalized = self.normalizer(full)
         return Prepared(normalized, self.extractor(full),
-                        tuple(self.catalog.find(normalized)))
+                        tuple(self.catalog.find(normalized)),
+                        is_yes_no_question(normalized))
 
     def classify(self, prepared: Prepared, context: Context) -> Classification:
         sender_kind = "supplier" if context.sender_supplier_id else "customer"
@@ -113,6 +116,8 @@ class Classifier:
             entities.add("email")
         if prepared.named_suppliers:
             entities.add("supplier")
+        if prepared.question:
+            entities.add("question")
         signals = Signals(context.channel, sender_kind, frozenset(entities))
         evaluation = self.rules.evaluate(prepared.text, prepared.text.original, signals)
         category, confidence, fallback = self._decide(evaluation.scores)
@@ -159,8 +164,14 @@ class Classifier:
             match = self._pick_named(prepared.named_suppliers, context)
             how = "named" if match.exact else "named (typo-tolerant match)"
             return match.supplier_id, f"{how}: {match.form!r}"
-        if context.customer_orders and self._about_a_purchase(prepared, category, topic):
-            return self._from_customer_orders(prepared, context.customer_orders)
+        orders = context.customer_orders
+        if not orders:
+            return None, None
+        if category == "service" and topic in ("account", "other"):
+            # about the account or our support: the supplier only if the purchase is named
+            return _named_product(prepared, orders)
+        if self._about_a_purchase(prepared, category):
+            return self._from_customer_orders(prepared, orders)
         return None, None
 
     @staticmethod
@@ -173,11 +184,9 @@ class Classifier:
                     return match
         return matches[0]
 
-    def _about_a_purchase(self, prepared: Prepared, category: str, topic: str | None) -> bool:
+    def _about_a_purchase(self, prepared: Prepared, category: str) -> bool:
         if category in COMPLAINTS_ABOUT_GOODS:
             return True
-        if category == "service" and topic in ("account", "other"):
-            return False
         padded = prepared.text.padded
         return any(f" {w} " in padded for w in self._purchase)
 
@@ -189,18 +198,24 @@ class Classifier:
         if len(suppliers) == 1:
             only = next(iter(suppliers))
             return only, "the customer's orders are all from this supplier"
-        words = set(prepared.text.tokens)
-        best: tuple[int, OrderFact] | None = None
-        tied = False
-        for order in orders:
-            overlap = sum(1 for t in _product_words(order.product) if t in words)
-            if overlap and (best is None or overlap > best[0]):
-                best, tied = (overlap, order), False
-            elif best and overlap == best[0] and order.supplier_id != best[1].supplier_id:
-                tied = True
-        if best is not None and not tied:
-            return best[1].supplier_id, f"product of order {best[1].code} named"
-        return None, None
+        return _named_product(prepared, orders)
+
+
+def _named_product(prepared: Prepared,
+                   orders: Sequence[OrderFact]) -> tuple[str | None, str | None]:
+    """The supplier of the one order whose product the message names (most words shared)."""
+    words = set(prepared.text.tokens)
+    best: tuple[int, OrderFact] | None = None
+    tied = False
+    for order in orders:
+        overlap = sum(1 for t in _product_words(order.product) if t in words)
+        if overlap and (best is None or overlap > best[0]):
+            best, tied = (overlap, order), False
+        elif best and overlap == best[0] and order.supplier_id != best[1].supplier_id:
+            tied = True
+    if best is not None and not tied:
+        return best[1].supplier_id, f"product of order {best[1].code} named"
+    return None, None
 
 
 @lru_cache(maxsize=16384)

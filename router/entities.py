@@ -42,15 +42,18 @@ class Entities:
 
 class EntityExtractor:
     def __init__(self, order_patterns: list[OrderCodePattern]) -> None:
-        self._orders = [(p.compile(), p.template) for p in order_patterns]
+        # a pattern that needs a digit is skipped on text without one (most chat messages)
+        self._orders = [(p.compile(), p.template, "\\d" in p.pattern) for p in order_patterns]
 
     def __call__(self, text: str) -> Entities:
         codes: dict[str, None] = {}
-        for regex, template in self._orders:
-            for match in regex.finditer(text):
-                codes[template.format(match.group(1)).upper()] = None
         phones: dict[str, None] = {}
-        if _DIGIT.search(text):
+        digits = _DIGIT.search(text) is not None
+        for regex, template, needs_digit in self._orders:
+            if digits or not needs_digit:
+                for match in regex.finditer(text):
+                    codes[template.format(match.group(1)).upper()] = None
+        if digits:
             for match in _PHONE.finditer(text):
                 phone = normalize_phone(match.group(0))
                 if phone:

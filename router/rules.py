@@ -24,7 +24,7 @@ from router.text import Normalized, Normalizer
 CATEGORIES = ("product", "supplier", "service", "supplier_platform", "inquiry")
 TOPICS = ("delivery", "payment", "account", "other")
 PRIORITIES = ("low", "normal", "high", "urgent")
-ENTITY_KINDS = ("order_code", "phone", "email", "supplier", "known_order")
+ENTITY_KINDS = ("order_code", "phone", "email", "supplier", "known_order", "question")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +103,8 @@ class _Compiled:
     regex: tuple[re.Pattern[str], ...]
     keyword_count: int
     group_count: int
+    conditional: bool  # has channel, sender or entity conditions
+    priority_rank: int
 
 
 class RuleSet:
@@ -113,13 +115,18 @@ class RuleSet:
             raise ValueError(f"duplicate rule names: {', '.join(sorted(duplicates))}")
         self._rules: list[_Compiled] = []
         self._always: list[int] = []
+        self._by_entity: dict[str, list[int]] = {}
+        self._by_sender: dict[str, list[int]] = {}
         automaton = ahocorasick.Automaton()
         postings: dict[str, list[tuple[int, int, int, str]]] = {}
         self._as_written: dict[str, list[tuple[int, int, int, str]]] = {}
         self._bare: dict[str, list[tuple[int, int, int, str]]] = {}
         for index, rule in enumerate(rules):
             patterns = tuple(re.compile(p, re.IGNORECASE) for p in rule.regex)
-            self._rules.append(_Compiled(rule, patterns, len(rule.keywords), len(rule.all_of)))
+            self._rules.append(_Compiled(
+                rule, patterns, len(rule.keywords), len(rule.all_of),
+                bool(rule.channels or rule.entities),
+                PRIORITIES.index(rule.priority) if rule.priority else -1))
             slots: list[tuple[str, int, int]] = [(k, _ANY, 0) for k in rule.keywords]
             slots += [(k, _ALL, g) for g, group in enumerate(rule.all_of) for k in group]
             slots += [(k, _UNLESS, 0) for k in rule.unless]
@@ -136,7 +143,13 @@ class RuleSet:
                 else:
                     postings.setdefault(key.padded, []).append(posting)
             if not rule.keywords and not rule.all_of:
-                self._always.append(index)
+                # rules without words are looked at only when what they need is there
+                if rule.entities:
+                    self._by_entity.setdefault(rule.entities[0], []).append(index)
+                elif rule.sender and not rule.regex:
+                    self._by_sender.setdefault(rule.sender, []).append(index)
+                else:
+                    self._always.append(index)
         for padded, entries in postings.items():
             automaton.add_word(padded, tuple(entries))
         if postings:
@@ -147,60 +160,72 @@ class RuleSet:
             token for key in list(postings) + list(self._bare) for token in key.split())
 
     def evaluate(self, text: Normalized, raw: str, signals: Signals) -> Evaluation:
-        any_hits: dict[int, list[str]] = {}
-        groups: dict[int, set[int]] = {}
-        vetoed: set[int] = set()
         found: list[tuple[int, int, int, str]] = []
         if self._automaton is not None:
             for _end, postings in self._automaton.iter(text.padded):
                 found.extend(postings)
         as_written, bare = self._as_written, self._bare
-        message_words = set(text.words)
-        seen = message_words & as_written.keys()
+        seen = as_written.keys() & text.words
         for word in seen:
             found.extend(as_written[word])
         # a word typed without diacritics is as ambiguous as the customer made it
-        for word in (message_words - seen) & bare.keys():
-            if word.isascii():
+        for word in bare.keys() & text.words:
+            if word not in seen and word.isascii():
                 found.extend(bare[word])
+        any_hits: dict[int, list[str]] = {}
+        groups: dict[int, set[int]] = {}
+        vetoed: set[int] = set()
         for index, kind, group, label in found:
             if kind == _ANY:
-                labels = any_hits.setdefault(index, [])
-                if label not in labels:
+                labels = any_hits.get(index)
+                if labels is None:
+                    any_hits[index] = [label]
+                elif label not in labels:
                     labels.append(label)
             elif kind == _ALL:
                 groups.setdefault(index, set()).add(group)
             else:
                 vetoed.add(index)
-        candidates = set(any_hits) | set(groups) | set(self._always)
+        candidates = set(any_hits)
+        candidates.update(groups)
+        candidates.update(self._always)
+        candidates.update(self._by_sender.get(signals.sender_kind, ()))
+        for entity in signals.entities:
+            candidates.update(self._by_entity.get(entity, ()))
+        candidates -= vetoed
         scores: dict[str, float] = {}
         topic_scores: dict[str, float] = {}
         fired: list[str] = []
         hits: dict[str, tuple[str, ...]] = {}
         tags: list[str] = []
         priority_rank = -1
+        rules = self._rules
         for index in sorted(candidates):
-            if index in vetoed:
-                continue
-            compiled = self._rules[index]
-            rule = compiled.rule
+            compiled = rules[index]
             if compiled.keyword_count and index not in any_hits:
                 continue
             if compiled.group_count and len(groups.get(index, ())) < compiled.group_count:
                 continue
-            if not self._conditions_hold(compiled, raw, signals):
+            rule = compiled.rule
+            if rule.sender and rule.sender != signals.sender_kind:
                 continue
-            labels = any_hits.get(index, [])
-            weight = rule.weight * (1.0 + 0.25 * min(len(labels) - 1, 2) if labels else 1.0)
+            if (compiled.conditional or compiled.regex) and not self._conditions_hold(
+                    compiled, raw, signals):
+                continue
+            labels = any_hits.get(index)
+            weight = rule.weight
+            if labels:
+                weight *= 1.0 + 0.25 * min(len(labels) - 1, 2)
             fired.append(rule.name)
-            hits[rule.name] = tuple(labels)
+            hits[rule.name] = tuple(labels) if labels else ()
             if rule.category:
                 scores[rule.category] = scores.get(rule.category, 0.0) + weight
                 if rule.topic:
                     topic_scores[rule.topic] = topic_scores.get(rule.topic, 0.0) + weight
-            tags.extend(t for t in rule.tags if t not in tags)
-            if rule.priority and PRIORITIES.index(rule.priority) > priority_rank:
-                priority_rank = PRIORITIES.index(rule.priority)
+            if rule.tags:
+                tags.extend(t for t in rule.tags if t not in tags)
+            if compiled.priority_rank > priority_rank:
+                priority_rank = compiled.priority_rank
         priority = PRIORITIES[priority_rank] if priority_rank >= 0 else None
         return Evaluation(scores, topic_scores, tuple(fired), priority, tuple(tags), hits)
 
@@ -208,8 +233,6 @@ class RuleSet:
     def _conditions_hold(compiled: _Compiled, raw: str, signals: Signals) -> bool:
         rule = compiled.rule
         if rule.channels and signals.channel not in rule.channels:
-            return False
-        if rule.sender and rule.sender != signals.sender_kind:
             return False
         if rule.entities and not all(e in signals.entities for e in rule.entities):
             return False

@@ -155,6 +155,8 @@ class SupplierCatalog:
             for word in self._near(token):
                 for form_id, offset in self._postings[word]:
                     form = self._forms[form_id]
+                    if len(form.tokens) < 2:
+                        continue  # one word with a typo is too often another word
                     edits = _align_at(form.tokens, tokens, position - offset)
                     if edits is not None:
                         found.append(SupplierMatch(form.supplier_id, " ".join(form.tokens),

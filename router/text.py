@@ -81,6 +81,7 @@ class Normalized:
     words: tuple[str, ...]
     tokens: tuple[str, ...]
     padded: str
+    folded: str = ""  # the whole text folded, punctuation kept (for clause-level checks)
 
 
 class Normalizer:
@@ -96,10 +97,10 @@ class Normalizer:
             self._teencode[key[0]] = expansion
 
     @staticmethod
-    def _split(text: str) -> tuple[list[str], list[str]]:
-        """The words as written and folded. The whole text is folded once; folding maps
-        letter to letter, so both splits line up unless stray combining marks were dropped,
-        in which case each word is folded on its own."""
+    def _split(text: str) -> tuple[list[str], list[str], str]:
+        """The words as written and folded, and the folded text. The whole text is folded
+        once; folding maps letter to letter, so both splits line up unless stray combining
+        marks were dropped, in which case each word is folded on its own."""
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
         lowered = text.lower()
@@ -115,14 +116,14 @@ class Normalizer:
             for i, token in enumerate(folded):
                 if _RUN.search(token):
                     words[i], folded[i] = _squeeze(words[i], token)
-        return words, folded
+        return words, folded, folded_text
 
     def _pairs(self, text: str) -> list[tuple[str, str]]:
-        words, folded = self._split(text)
+        words, folded, _ = self._split(text)
         return list(zip(words, folded, strict=True))
 
     def __call__(self, text: str) -> Normalized:
-        words, tokens = self._split(text)
+        words, tokens, folded_text = self._split(text)
         teencode = self._teencode
         if not teencode.keys().isdisjoint(words):
             expanded_words: list[str] = []
@@ -137,7 +138,8 @@ class Normalizer:
                         expanded_words.append(expanded_word)
                         expanded_tokens.append(expanded_token)
             words, tokens = expanded_words, expanded_tokens
-        return Normalized(text, tuple(words), tuple(tokens), " " + " ".join(tokens) + " ")
+        return Normalized(text, tuple(words), tuple(tokens), " " + " ".join(tokens) + " ",
+                          folded_text)
 
     def phrase(self, phrase: str) -> Normalized:
         """A configured keyword in the same form as message text (teencode expanded too)."""

@@ -168,6 +168,9 @@ class EntitySettings(_Model):
 
 
 class RuleSettings(_Model):
+    # a keyword such as 1900 (the hotline prefix) is written without quotes by people
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
     name: str = Field(pattern=r"^[a-z0-9_.-]+$")
     description: str | None = None
     category: str | None = None

@@ -41,8 +41,8 @@ def put(conn: Connection, message: InboundMessage, now: datetime) -> bool:
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(inbox).values(**values).on_conflict_do_nothing(
         index_elements=["channel", "external_id"]
-    )
-    return bool(conn.execute(stmt).rowcount)
+    ).returning(inbox.c.id)  # rowcount is not reliable across drivers here; RETURNING is
+    return conn.execute(stmt).first() is not None
 
 
 def put_many(conn: Connection, batch: list[InboundMessage], now: datetime) -> int:

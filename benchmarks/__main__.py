@@ -1,0 +1,35 @@
+"""`make bench`: every benchmark, one after another, with the figures the README quotes.
+
+    python -m benchmarks [classify|pipeline|calibrate ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from benchmarks import bench_classify, bench_pipeline
+
+
+def calibrate() -> dict[str, float]:
+    """A fixed pure-Python loop, so figures from a slower or busier machine can be read
+    against this one (this VM's speed drifts by up to 40% from one minute to the next)."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i % 7
+        best = min(best, time.perf_counter() - started)
+    print(f"calibration: 2M-iteration Python loop in {best * 1000:.0f} ms (lower is faster)")
+    return {"calibration_ms": best * 1000}
+
+
+BENCHES = {"calibrate": calibrate, "classify": bench_classify.main,
+           "pipeline": bench_pipeline.main}
+
+if __name__ == "__main__":
+    chosen = [a for a in sys.argv[1:] if not a.startswith("-")] or list(BENCHES)
+    sys.argv = sys.argv[:1] + [a for a in sys.argv[1:] if a.startswith("-")]
+    for name in chosen:
+        BENCHES[name]()

@@ -68,6 +68,8 @@ class Classification:
     supplier_source: str | None
     fallback: bool
     scores: Mapping[str, float]
+    department: str | None = None  # set by a rule, overriding the routing table
+    department_rule: str | None = None
 
     def explain(self) -> str:
         rules = ", ".join(self.rules) or "none"
@@ -126,6 +128,7 @@ class Classifier:
             topics = evaluation.topic_scores
             topic = max(topics, key=lambda t: topics[t]) if topics else "other"
         supplier_id, source = self._supplier(prepared, context, category, topic)
+        chosen = evaluation.departments.get(category) or evaluation.departments.get(None)
         return Classification(
             category=category,
             topic=topic,
@@ -137,6 +140,8 @@ class Classifier:
             supplier_source=source,
             fallback=fallback,
             scores=evaluation.scores,
+            department=chosen[1] if chosen else None,
+            department_rule=chosen[2] if chosen else None,
         )
 
     def _decide(self, scores: Mapping[str, float]) -> tuple[str, float, bool]:

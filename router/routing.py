@@ -27,10 +27,13 @@ class Route:
     reasons: tuple[str, ...]
 
 
-def route(table: RoutingTable, category: str, topic: str | None,
-          supplier_id: str | None) -> Route:
+def route(table: RoutingTable, category: str, topic: str | None, supplier_id: str | None,
+          department: str | None = None, department_rule: str | None = None) -> Route:
+    """`department` (from a rule's action) wins over the table."""
     reasons: list[str] = []
-    if topic and topic in table.by_topic:
+    if department:
+        reasons.append(f"rule {department_rule or '?'} sends it to {department}")
+    elif topic and topic in table.by_topic:
         department = table.by_topic[topic]
         reasons.append(f"topic {topic} goes to {department}")
     elif category in table.by_category:
@@ -45,7 +48,7 @@ def route(table: RoutingTable, category: str, topic: str | None,
             assigned = supplier_id
             reasons.append(f"{category} complaint handed to supplier {supplier_id}'s account")
         else:
-            if table.unknown_supplier_department:
+            if table.unknown_supplier_department and not department:
                 department = table.unknown_supplier_department
             reasons.append(f"{category} complaint but the supplier is unknown: "
                            f"{department} must find out who it is")

@@ -20,6 +20,7 @@ import ahocorasick
 
 from router._common_words import COMMON_SYLLABLES
 from router.text import Normalized, Normalizer
+from router.typos import TypoCorrector
 
 CATEGORIES = ("product", "supplier", "service", "supplier_platform", "inquiry")
 TOPICS = ("delivery", "payment", "account", "other")
@@ -45,6 +46,7 @@ class Rule:
     entities: tuple[str, ...] = ()
     priority: str | None = None
     tags: tuple[str, ...] = ()
+    department: str | None = None
 
     def __post_init__(self) -> None:
         if self.category is not None and self.category not in CATEGORIES:
@@ -60,6 +62,9 @@ class Rule:
                 raise ValueError(f"rule {self.name}: unknown entity {kind!r}")
         if self.sender not in (None, "customer", "supplier"):
             raise ValueError(f"rule {self.name}: sender must be customer or supplier")
+        if not (self.category or self.priority or self.tags or self.department):
+            raise ValueError(f"rule {self.name}: has no action (category, priority, tags or "
+                             "department)")
         if not (self.keywords or self.all_of or self.regex or self.channels or self.sender
                 or self.entities):
             raise ValueError(f"rule {self.name}: has no condition and would always fire")
@@ -82,6 +87,9 @@ class Evaluation:
     priority: str | None
     tags: tuple[str, ...]
     hits: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # category (or None for any) → (weight, department, rule) of the strongest rule that
+    # names a department for it
+    departments: dict[str | None, tuple[float, str, str]] = field(default_factory=dict)
 
 
 _ANY, _ALL, _UNLESS = 0, 1, 2
@@ -158,6 +166,7 @@ class RuleSet:
         self.rules = tuple(rules)
         self.vocabulary: frozenset[str] = frozenset(
             token for key in list(postings) + list(self._bare) for token in key.split())
+        self._typos = TypoCorrector(self.vocabulary, COMMON_SYLLABLES)
 
     def evaluate(self, text: Normalized, raw: str, signals: Signals) -> Evaluation:
         found: list[tuple[int, int, int, str]] = []
@@ -172,6 +181,17 @@ class RuleSet:
         for word in bare.keys() & text.words:
             if word not in seen and word.isascii():
                 found.extend(bare[word])
+        corrected = self._typos.correct(text.tokens)
+        if corrected is not None:  # read once more with typos fixed; keep what is new
+            known = set(found)
+            extra: list[tuple[int, int, int, str]] = []
+            if self._automaton is not None:
+                for _end, postings in self._automaton.iter(" " + " ".join(corrected) + " "):
+                    extra.extend(postings)
+            for before, after in zip(text.tokens, corrected, strict=True):
+                if before != after:
+                    extra.extend(bare.get(after, ()))
+            found.extend(p for p in extra if p not in known)
         any_hits: dict[int, list[str]] = {}
         groups: dict[int, set[int]] = {}
         vetoed: set[int] = set()
@@ -198,6 +218,7 @@ class RuleSet:
         fired: list[str] = []
         hits: dict[str, tuple[str, ...]] = {}
         tags: list[str] = []
+        departments: dict[str | None, tuple[float, str, str]] = {}
         priority_rank = -1
         rules = self._rules
         for index in sorted(candidates):
@@ -224,10 +245,15 @@ class RuleSet:
                     topic_scores[rule.topic] = topic_scores.get(rule.topic, 0.0) + weight
             if rule.tags:
                 tags.extend(t for t in rule.tags if t not in tags)
+            if rule.department:
+                current = departments.get(rule.category)
+                if current is None or weight > current[0]:
+                    departments[rule.category] = (weight, rule.department, rule.name)
             if compiled.priority_rank > priority_rank:
                 priority_rank = compiled.priority_rank
         priority = PRIORITIES[priority_rank] if priority_rank >= 0 else None
-        return Evaluation(scores, topic_scores, tuple(fired), priority, tuple(tags), hits)
+        return Evaluation(scores, topic_scores, tuple(fired), priority, tuple(tags), hits,
+                          departments)
 
     @staticmethod
     def _conditions_hold(compiled: _Compiled, raw: str, signals: Signals) -> bool:

@@ -40,7 +40,7 @@ def build_rules(settings: Settings, normalizer: Normalizer) -> RuleSet:
             name=r.name, category=r.category, topic=r.topic, weight=r.weight,
             keywords=r.keywords, all_of=r.all_of, unless=r.unless, regex=r.regex,
             channels=r.channels, sender=r.sender, entities=r.entities, priority=r.priority,
-            tags=r.tags,
+            tags=r.tags, department=r.department,
         )
         for r in settings.rules
     ]

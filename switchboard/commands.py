@@ -53,7 +53,8 @@ def classify_lines(settings: Settings, db: Database, lines: IO[str], out: IO[str
             bought = orders_for_contacts(conn, phones, emails)
             context = gather_context(conn, prepared, message.channel, supplier, bought)
             result = classifier.classify(prepared, context)
-            department = route(table, result.category, result.topic, result.supplier_id)
+            department = route(table, result.category, result.topic, result.supplier_id,
+                               result.department, result.department_rule)
             out.write(orjson.dumps({
                 "id": message.id, "category": result.category, "topic": result.topic,
                 "supplier_id": result.supplier_id, "department": department.department,

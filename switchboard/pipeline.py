@@ -255,7 +255,8 @@ class Pipeline:
     def _open(self, conn: Connection, message: InboundMessage, customer_id: int,
               sender_kind: str, result: Classification, thread: _Thread, now: datetime,
               journal: list[JournalEntry]) -> _Ticket:
-        decided = route(self.routing, result.category, result.topic, result.supplier_id)
+        decided = route(self.routing, result.category, result.topic, result.supplier_id,
+                        result.department, result.department_rule)
         ticket_id = store.create_ticket(conn, {
             "status": "open", "channel": message.channel.value, "category": result.category,
             "topic": result.topic, "supplier_id": result.supplier_id,
@@ -267,9 +268,12 @@ class Pipeline:
             "thread_key": message.conversation, "linked_ticket_id": thread.linked_to,
             "created_at": now, "updated_at": now,
         })
-        entries = [JournalEntry("created", f"from {message.channel.value}: {thread.reason}",
-                                data={"linked_ticket_id": thread.linked_to})]
-        entries += journal
+        # who wrote is part of the story of the ticket's creation: one entry, not two
+        identified, others = journal[0], journal[1:]
+        entries = [JournalEntry("created", f"from {message.channel.value}: {thread.reason}; "
+                                f"{identified.reason}",
+                                data={"linked_ticket_id": thread.linked_to, **identified.data})]
+        entries += others
         entries.append(_classified(result))
         entries.append(JournalEntry("routed", "; ".join(decided.reasons),
                                     data={"department": decided.department}))
@@ -304,7 +308,8 @@ class Pipeline:
                    .threshold) and result.category != "inquiry" and not result.fallback
         if upgrade:
             supplier_id = result.supplier_id or head.supplier_id
-            decided = route(self.routing, result.category, result.topic, supplier_id)
+            decided = route(self.routing, result.category, result.topic, supplier_id,
+                            result.department, result.department_rule)
             ticket = _Ticket(head.id, result.category, result.topic, supplier_id,
                              decided.department)
             values.update(category=result.category, topic=result.topic,

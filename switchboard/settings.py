@@ -185,6 +185,7 @@ class RuleSettings(_Model):
     entities: tuple[str, ...] = ()
     priority: str | None = None
     tags: tuple[str, ...] = ()
+    department: str | None = None
 
     @model_validator(mode="after")
     def _check(self) -> RuleSettings:
@@ -268,12 +269,18 @@ class Settings(_Model):
         return value
 
     @model_validator(mode="after")
-    def _rule_names_unique(self) -> Settings:
+    def _rules_consistent(self) -> Settings:
         seen: set[str] = set()
         for rule in self.rules:
             if rule.name in seen:
                 raise ValueError(f"rule name {rule.name!r} is used twice")
             seen.add(rule.name)
+            if rule.department and rule.department not in self.routing.departments:
+                raise ValueError(f"rule {rule.name}: department {rule.department!r} is not in "
+                                 "routing.departments")
+            if not (rule.category or rule.priority or rule.tags or rule.department):
+                raise ValueError(f"rule {rule.name}: has no action (category, priority, tags "
+                                 "or department)")
         return self
 
     @property

@@ -49,7 +49,7 @@ def test_message_queued_then_processed_and_replay_is_duplicate(client: TestClien
     assert page["items"][0]["supplier_id"] == "SUP022"
     detail = client.get("/api/tickets/MC-1", headers=ADMIN).json()
     assert detail["messages"][0]["channel"] == "zalo"
-    assert [j["action"] for j in detail["journal"]][:2] == ["created", "identified"]
+    assert [j["action"] for j in detail["journal"]][:2] == ["created", "classified"]
     customer = client.get("/api/customers", params={"phone": "+84 912 345 678"},
                           headers=ADMIN).json()
     assert customer["identities"] == [{"kind": "phone", "value": "+84912345678"}]

@@ -30,8 +30,9 @@ def test_message_becomes_classified_routed_journaled_ticket(runtime: Runtime, ca
     assert ticket["supplier_id"] == ticket["assigned_supplier_id"] == "SUP022"
     assert ticket["department"] == "complaint_desk"
     assert [j["action"] for j in ticket["journal"]] == [
-        "created", "identified", "classified", "routed", "assigned"]
-    assert "order DH25220868" in ticket["journal"][2]["reason"]
+        "created", "classified", "routed", "assigned"]
+    assert "new customer #1 (messenger 1001)" in ticket["journal"][0]["reason"]
+    assert "order DH25220868" in ticket["journal"][1]["reason"]
     assert "product_broken" in ticket["rules"]
     assert ticket["messages"][0]["text"].startswith("Đơn DH25220868")
 
@@ -41,7 +42,7 @@ def test_unknown_supplier_is_said_in_the_journal(runtime: Runtime, clock: Manual
                                       when=clock.now()))
     ticket = show(runtime, 1)
     assert ticket["category"] == "product" and ticket["assigned_supplier_id"] is None
-    assert "supplier is unknown" in ticket["journal"][3]["reason"]
+    assert "supplier is unknown" in ticket["journal"][2]["reason"]
 
 
 def test_replay_is_a_noop(runtime: Runtime, clock: ManualClock) -> None:
@@ -123,7 +124,7 @@ def test_same_name_is_only_a_suggestion(runtime: Runtime, clock: ManualClock) ->
         suggestions = conn.execute(select(merge_suggestions)).all()
         assert conn.execute(select(customers.c.merged_into)).scalars().all() == [None, None]
     assert [(s.customer_id, s.candidate_id) for s in suggestions] == [(2, 1)]
-    assert "suggested for a merge, not merged" in show(runtime, 2)["journal"][1]["reason"]
+    assert "suggested for a merge, not merged" in show(runtime, 2)["journal"][0]["reason"]
 
 
 def test_question_then_complaint_reclassifies(runtime: Runtime, clock: ManualClock) -> None:

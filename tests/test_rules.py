@@ -150,3 +150,36 @@ def test_several_suppliers_in_orders_pick_by_product_name() -> None:
     assert result.supplier_id == "S1"
     unknown = c.classify(c.prepare("máy bị hỏng"), Context("email", customer_orders=mine))
     assert unknown.supplier_id is None
+
+
+def test_phrases_tolerate_one_typo_per_long_word() -> None:
+    rules = ruleset(Rule("late", "service", "delivery", keywords=("chưa nhận được hàng",)),
+                    Rule("english", "service", "delivery", keywords=("late delivery",)),
+                    Rule("pink", "product", keywords=("hỏng",)))
+    assert evaluate(rules, "don chua nhan duoc hnag")[1] == ("late",)   # swapped letters
+    assert evaluate(rules, "a late delivary again")[1] == ("english",)
+    assert evaluate(rules, "chua nhan duoc hag")[1] == ()  # three letters: never bent
+    assert evaluate(rules, "áo màu hồng")[1] == ()
+
+
+def test_rule_can_name_the_department() -> None:
+    from router import route
+    from router.routing import RoutingTable
+
+    c = Classifier(NORM, EntityExtractor([]), SupplierCatalog([], NORM), ruleset(
+        Rule("press", "service", "other", weight=2, keywords=("lên báo",),
+             department="management"),
+        Rule("hotline", "service", "other", weight=3, keywords=("tổng đài",)),
+    ), ClassifierSettings())
+    result = c.classify(c.prepare("tổng đài không nghe, tôi sẽ lên báo"), Context("email"))
+    assert (result.department, result.department_rule) == ("management", "press")
+    table = RoutingTable({"service": "care"}, {"other": "care"}, "front")
+    decided = route(table, result.category, result.topic, None, result.department,
+                    result.department_rule)
+    assert decided.department == "management"
+    assert decided.reasons == ("rule press sends it to management",)
+
+
+def test_rule_needs_an_action() -> None:
+    with pytest.raises(ValueError, match="no action"):
+        Rule("idle", keywords=("x",))

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from switchboard.classification import ClassifierCache
 from switchboard.pipeline import Pipeline
+from switchboard.secrets import load_secret
 from switchboard.settings import Settings, load_settings
+from switchboard.templates import Templates
 from tickets.clock import Clock, SystemClock
 from tickets.database import Database
 
@@ -23,6 +25,8 @@ class Runtime:
     db: Database
     clock: Clock
     pipeline: Pipeline
+    secret: bytes
+    templates: Templates
 
 
 def config_path(option: str | None) -> Path:
@@ -39,4 +43,7 @@ def build(settings: Settings, clock: Clock | None = None, *, pooled: bool = True
     db = Database(settings.database.url, pooled=pooled,
                   sqlite_synchronous=settings.database.sqlite_synchronous)
     clock = clock or SystemClock()
-    return Runtime(settings, db, clock, Pipeline(settings, db, clock, ClassifierCache(settings)))
+    secret = load_secret(settings)
+    templates = Templates(Path(settings.templates_dir) if settings.templates_dir else None)
+    pipeline = Pipeline(settings, db, clock, ClassifierCache(settings), secret, templates)
+    return Runtime(settings, db, clock, pipeline, secret, templates)

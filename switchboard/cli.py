@@ -69,7 +69,8 @@ def main(ctx: click.Context, config: Path | None, db: str | None, verbose: bool)
     """Switchboard: omnichannel contact-center router."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    for noisy in ("alembic", "mail.log"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     ctx.ensure_object(dict).update(config=bootstrap.config_path(str(config) if config else None),
                                    db=db)
 

@@ -19,6 +19,7 @@ from switchboard.classification import (
 )
 from switchboard.intake import BadMessage, MessageIn, parse_message
 from switchboard.pipeline import Pipeline
+from switchboard.secrets import load_secret
 from switchboard.settings import Settings
 from switchboard.timefmt import local_iso, localize
 from tickets import customers, inbox, queries
@@ -123,7 +124,7 @@ def ingest_file(settings: Settings, db: Database, path: Path,
     with db.write() as conn:
         for start in range(0, len(inbound), 1000):
             queued += inbox.put_many(conn, inbound[start:start + 1000], now)
-    pipeline = Pipeline(settings, db, clock)
+    pipeline = Pipeline(settings, db, clock, secret=load_secret(settings))
     counts: dict[str, int] = {}
     while True:
         outcomes = pipeline.run_batch()

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from router import Classification, Prepared, route
+from switchboard.acknowledge import Acknowledger
 from switchboard.batch import Batch
 from switchboard.classification import (
     ClassifierCache,
@@ -25,6 +26,8 @@ from switchboard.classification import (
     sender_supplier,
 )
 from switchboard.settings import Settings
+from switchboard.templates import Templates
+from switchboard.threads import Thread, Threader, add_participants
 from tickets import customers, inbox, store
 from tickets.catalog import orders_for_contacts
 from tickets.clock import Clock
@@ -32,8 +35,8 @@ from tickets.customers import Merge
 from tickets.database import Database
 from tickets.identities import IdentityKind, sender_identity
 from tickets.messages import InboundMessage
-from tickets.refs import find_refs, format_ref
-from tickets.store import CLOSED_STATUSES, JournalEntry, TicketHead
+from tickets.refs import format_ref
+from tickets.store import CLOSED_STATUSES, JournalEntry
 
 log = logging.getLogger("switchboard.pipeline")
 
@@ -61,22 +64,18 @@ class _Ticket:
     department: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Thread:
-    ticket: TicketHead | None
-    reason: str
-    linked_to: int | None = None
-
-
 class Pipeline:
     def __init__(self, settings: Settings, db: Database, clock: Clock,
-                 classifiers: ClassifierCache | None = None) -> None:
+                 classifiers: ClassifierCache | None = None, secret: bytes = b"",
+                 templates: Templates | None = None) -> None:
         self.settings = settings
         self.db = db
         self.clock = clock
         self.classifiers = classifiers or ClassifierCache(settings)
         self.routing = routing_table(settings)
         self.prefix = settings.tickets.ref_prefix
+        self.threader = Threader(settings, secret)
+        self.acknowledger = Acknowledger(settings, secret, templates or Templates())
 
     def run_batch(self, limit: int | None = None) -> list[Outcome]:
         """Claim up to `limit` inbox items and process them; [] when the inbox is empty.
@@ -136,6 +135,12 @@ class Pipeline:
         if (key in processed) if processed is not None else store.message_exists(conn, *key):
             return Outcome(channel, message.external_id, "duplicate")
         now = self.clock.now()
+        if message.meta.get("own"):
+            log.info("%s %s comes from one of our own addresses: ignored (no mail loops)",
+                     channel, message.external_id)
+            return Outcome(channel, message.external_id, "ignored")
+        if message.meta.get("auto"):
+            return self._robot(conn, message, now)
         if batch is None:
             batch = Batch(conn, now, deferred=False)
             batch.prepare([message])
@@ -159,7 +164,8 @@ class Pipeline:
             bought = orders_for_contacts(conn, *customers.contacts_of(conn, customer_id))
         context = gather_context(conn, prepared, channel, supplier_id, bought)
         result = classifier.classify(prepared, context)
-        thread = self._thread(conn, message, customer_id, now, first_contact, batch)
+        thread = self.threader.find(conn, batch, message, customer_id, value, first_contact,
+                                    now)
         sender_kind = "supplier" if supplier_id else "customer"
         if thread.ticket is None:
             ticket = self._open(conn, message, customer_id, sender_kind, result, thread, now,
@@ -174,12 +180,45 @@ class Pipeline:
             "author": message.sender_name or message.sender, "author_kind": sender_kind,
             "subject": message.subject, "text": message.text,
             "attachments": [a.to_dict() for a in message.attachments],
-            "classification": _summary(result), "created_at": message.received_at,
+            "classification": _summary(result), "meta": _message_meta(message, value),
+            "created_at": message.received_at,
         })
+        if channel == "email":
+            participants = [a for a in message.meta.get("participants", "").split(",") if a]
+            add_participants(conn, ticket.id, [value, *participants])
+        if action == "created":
+            acknowledged = self.acknowledger.after_open(
+                conn, ticket.id, ticket.department, message, message.sender_name, now)
+            if acknowledged is not None:
+                journal.append(acknowledged)
         batch.add_journal(ticket.id, journal)
         return Outcome(channel, message.external_id, action, ticket.id,
                        format_ref(self.prefix, ticket.id), ticket.category, ticket.topic,
                        ticket.supplier_id, ticket.department)
+
+    def _robot(self, conn: Connection, message: InboundMessage, now: datetime) -> Outcome:
+        """An auto-reply or a bounce: kept on the ticket it concerns, never answered, never a
+        new ticket (two robots answering each other is a mail loop)."""
+        channel = message.channel.value
+        ticket_id = store.ticket_of_message(conn, channel, message.thread_keys)
+        if ticket_id is None:
+            log.info("%s %s (%s) concerns no ticket of ours: ignored", channel,
+                     message.external_id, message.meta["auto"])
+            return Outcome(channel, message.external_id, "ignored")
+        kind = message.meta["auto"]
+        bounced = message.meta.get("bounced_message_id")
+        store.add_message(conn, {
+            "ticket_id": ticket_id, "direction": "in", "channel": channel,
+            "external_id": message.external_id, "author": message.sender,
+            "author_kind": "system", "subject": message.subject, "text": message.text,
+            "attachments": [a.to_dict() for a in message.attachments], "classification": None,
+            "meta": _message_meta(message, message.sender), "created_at": message.received_at})
+        reason = (f"delivery of {bounced or 'our message'} failed (bounce from "
+                  f"{message.sender}); not answered" if kind == "bounce"
+                  else f"automatic reply from {message.sender} recorded; not answered")
+        store.append_journal(conn, ticket_id, now, [JournalEntry(kind, reason)])
+        return Outcome(channel, message.external_id, "recorded", ticket_id,
+                       format_ref(self.prefix, ticket_id))
 
     def _identified(self, conn: Connection, customer_id: int, new: bool, kind: str, value: str,
                     supplier_id: str | None, message: InboundMessage,
@@ -214,46 +253,8 @@ class Pipeline:
                 customer_id = merge.kept
         return customer_id
 
-    def _thread(self, conn: Connection, message: InboundMessage, customer_id: int,
-                now: datetime, first_contact: bool, batch: Batch) -> _Thread:
-        """Which ticket this message continues, in order of how sure we can be. A first
-        contact has no ticket to continue, and a stranger's never counts."""
-        if first_contact:
-            return _Thread(None, "new conversation")
-        channel = message.channel.value
-        haystack = f"{message.subject or ''}\n{message.text[:2000]}"
-        for ticket_id in find_refs(haystack, self.prefix) if "-" in haystack else ():
-            head = store.get_head(conn, ticket_id)
-            if head is not None and head.customer_id == customer_id:
-                return self._continue(head, f"ticket reference {format_ref(self.prefix, ticket_id)}"
-                                      " quoted by the ticket's own customer", now)
-        if message.thread_keys:
-            replied = batch.ticket_of_message(channel, message.thread_keys)
-            head = store.get_head(conn, replied) if replied else None
-            if head is not None and head.customer_id == customer_id:
-                return self._continue(head, "reply to an earlier message of the ticket", now)
-        if message.conversation:
-            head = store.latest_by_thread_key(conn, message.conversation)
-            if head is not None and head.customer_id == customer_id:
-                return self._continue(head, f"same conversation {message.conversation}", now)
-        if channel in self.settings.threading.join_by_customer:
-            since = now - self.settings.threading.join_open_within
-            head = store.latest_open_for_customer(conn, customer_id, channel, since)
-            if head is not None:
-                return _Thread(head, f"the customer's open {channel} ticket")
-        return _Thread(None, "new conversation")
-
-    def _continue(self, head: TicketHead, reason: str, now: datetime) -> _Thread:
-        if head.status not in CLOSED_STATUSES:
-            return _Thread(head, reason)
-        closed_at = head.closed_at or head.updated_at
-        if now - closed_at <= self.settings.threading.reopen_within:
-            return _Thread(head, reason + "; the ticket was closed recently and is reopened")
-        return _Thread(None, reason + f"; that ticket was closed on {closed_at:%Y-%m-%d}, so a "
-                       "new ticket is opened and linked to it", linked_to=head.id)
-
     def _open(self, conn: Connection, message: InboundMessage, customer_id: int,
-              sender_kind: str, result: Classification, thread: _Thread, now: datetime,
+              sender_kind: str, result: Classification, thread: Thread, now: datetime,
               journal: list[JournalEntry]) -> _Ticket:
         decided = route(self.routing, result.category, result.topic, result.supplier_id,
                         result.department, result.department_rule)
@@ -285,7 +286,7 @@ class Pipeline:
         return _Ticket(ticket_id, result.category, result.topic, result.supplier_id,
                        decided.department)
 
-    def _join(self, conn: Connection, thread: _Thread, result: Classification, now: datetime,
+    def _join(self, conn: Connection, thread: Thread, result: Classification, now: datetime,
               journal: list[JournalEntry]) -> _Ticket:
         """A follow-up joins its ticket. It reclassifies the ticket only when the ticket was
         a question or a guess and the follow-up is a confident complaint, and it names the
@@ -337,6 +338,14 @@ class Pipeline:
         # who the customer is was said when the ticket opened; repeat it only for news
         journal[:] = entries + [e for e in journal if e.action != "identified"]
         return ticket
+
+
+def _message_meta(message: InboundMessage, sender: str) -> dict[str, str]:
+    meta = {k: v for k, v in message.meta.items() if k != "participants"}
+    if message.recipient:
+        meta["recipient"] = message.recipient
+    meta["from"] = sender
+    return meta
 
 
 def _subject(message: InboundMessage) -> str:

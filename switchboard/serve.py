@@ -9,9 +9,9 @@ import signal
 import uvicorn
 
 from switchboard import bootstrap
+from switchboard.services import Services
 from switchboard.settings import Settings
 from switchboard.web import create_app
-from switchboard.worker import Worker
 
 log = logging.getLogger("switchboard")
 
@@ -19,7 +19,7 @@ log = logging.getLogger("switchboard")
 async def serve(settings: Settings, *, host: str | None, port: int | None,
                 worker: bool) -> None:
     rt = bootstrap.build(settings)
-    app = create_app(rt, run_worker=worker)
+    app = create_app(rt, run_worker=worker, run_intake=True)
     config = uvicorn.Config(app, host=host or settings.http.host,
                             port=port if port is not None else settings.http.port,
                             log_level="info", access_log=False, lifespan="on")
@@ -34,13 +34,17 @@ async def serve(settings: Settings, *, host: str | None, port: int | None,
 
 
 async def run_worker(settings: Settings) -> None:
-    """A worker process: drain the inbox until SIGTERM/SIGINT, finishing the batch at hand."""
+    """A worker process (pipeline and outbox, no HTTP, no intake) until SIGTERM/SIGINT,
+    finishing the batch at hand."""
     rt = bootstrap.build(settings)
-    worker = Worker(rt.pipeline, settings.worker.idle_sleep.total_seconds())
+    services = Services(rt, worker=True, intake=False)
+    stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, worker.stop)
+        loop.add_signal_handler(sig, stopped.set)
+    await services.start()
     try:
-        await worker.run()
+        await stopped.wait()
     finally:
+        await services.stop()
         rt.db.dispose()

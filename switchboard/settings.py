@@ -244,8 +244,86 @@ class RoutingSettings(_Model):
         return self
 
 
+class ImapSettings(_Model):
+    host: str
+    port: int = Field(993, ge=1, le=65535)
+    ssl: bool = True
+    starttls: bool = False
+    username: str
+    password: str
+    folder: str = "INBOX"
+    after: Literal["flag", "move"] = "flag"
+    flag: str = "$Switchboard"
+    move_to: str = "Switchboard"
+    idle: bool = True
+    poll_interval: Duration = timedelta(seconds=60)
+    max_message_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+
+
+class MailboxSettings(_Model):
+    address: str = Field(pattern=r"^[^@\s+]+@[^@\s]+\.[^@\s]+$")
+    name: str = ""
+    imap: ImapSettings | None = None
+
+
+class ReceiverSettings(_Model):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(2525, ge=0, le=65535)
+    hostname: str | None = None
+    max_message_bytes: int = Field(15 * 1024 * 1024, ge=1024)
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    require_starttls: bool = False
+    users: Mapping[str, str] = {}
+
+
+class RelaySettings(_Model):
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    ssl: bool = False
+    username: str = ""
+    password: str = ""
+    timeout: Duration = timedelta(seconds=30)
+
+
+class AckSettings(_Model):
+    enabled: bool = True
+    max_per_sender: int = Field(10, ge=0)
+    window: Duration = timedelta(hours=3)
+    max_per_subject: int = Field(2, ge=0)
+
+
+class FileSettings(_Model):
+    dir: str = "var/attachments"
+    max_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    max_count: int = Field(20, ge=0)
+
+
+class EmailSettings(_Model):
+    mailboxes: tuple[MailboxSettings, ...] = ()
+    receiver: ReceiverSettings = ReceiverSettings()
+    relay: RelaySettings = RelaySettings()
+    acknowledgements: AckSettings = AckSettings()
+    attachments: FileSettings = FileSettings()
+    raw_dir: str = "var/mail"
+    message_id_domain: str | None = None
+
+
+class OutboxSettings(_Model):
+    batch_size: int = Field(50, ge=1)
+    max_attempts: int = Field(8, ge=1)
+    backoff_base: Duration = timedelta(seconds=30)
+    backoff_max: Duration = timedelta(hours=1)
+    lease: Duration = timedelta(minutes=2)
+    idle_sleep: Duration = timedelta(seconds=1)
+
+
 class Settings(_Model):
     timezone: str = "Asia/Ho_Chi_Minh"
+    secret: str = ""
+    templates_dir: str | None = None
     database: DatabaseSettings = DatabaseSettings()
     http: HttpSettings = HttpSettings()
     auth: AuthSettings = AuthSettings()
@@ -258,6 +336,8 @@ class Settings(_Model):
     teencode: Mapping[str, str] = {}
     rules: tuple[RuleSettings, ...] = ()
     routing: RoutingSettings
+    email: EmailSettings = EmailSettings()
+    outbox: OutboxSettings = OutboxSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -65,7 +65,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return load_settings(CONFIG, environ={"SWITCHBOARD_ADMIN_TOKEN": "admin-secret",
-                                          "SWITCHBOARD_AGENT_TOKEN": "agent-secret"},
+                                          "SWITCHBOARD_AGENT_TOKEN": "agent-secret",
+                                          "SWITCHBOARD_SECRET": "test-secret"},
                          overrides={"database.url": database_url})
 
 

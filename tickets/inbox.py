@@ -10,7 +10,7 @@ each other; SQLite has one writer and ignores the clause.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 import orjson
 from sqlalchemy import Connection, delete, func, select, update
@@ -117,9 +117,4 @@ def stats(conn: Connection) -> InboxStats:
             func.min(inbox.c.received_at),
         )
     ).one()
-    oldest = row[2]
-    if isinstance(oldest, str):  # SQLite aggregate results bypass the column type
-        oldest = datetime.fromisoformat(oldest)
-    if oldest is not None and oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    return InboxStats(waiting=int(row[0]), dead=int(row[1]), oldest=oldest)
+    return InboxStats(waiting=int(row[0]), dead=int(row[1]), oldest=row[2])

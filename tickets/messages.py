@@ -122,3 +122,35 @@ class InboundMessage:
             attachments=tuple(Attachment.from_dict(a) for a in data.get("attachments") or ()),
             meta=dict(data.get("meta") or {}),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundMessage:
+    """A message to send on a channel, as the outbox holds it.
+
+    `automatic` marks what no person wrote (acknowledgements, surveys): email marks it
+    `Auto-Submitted: auto-replied` so that other robots do not answer it. `thread` carries
+    what a channel needs to thread the answer (email: `in_reply_to`, `references`,
+    `reply_to`, `from_address`; chats: the conversation or comment ids).
+    """
+
+    channel: Channel
+    recipient: str
+    text: str
+    ticket_ref: str
+    subject: str | None = None
+    html: str | None = None
+    automatic: bool = False
+    thread: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"channel": self.channel.value, "recipient": self.recipient, "text": self.text,
+                "ticket_ref": self.ticket_ref, "subject": self.subject, "html": self.html,
+                "automatic": self.automatic, "thread": dict(self.thread)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> OutboundMessage:
+        return cls(channel=Channel(data["channel"]), recipient=str(data["recipient"]),
+                   text=str(data["text"]), ticket_ref=str(data["ticket_ref"]),
+                   subject=data.get("subject"), html=data.get("html"),
+                   automatic=bool(data.get("automatic")), thread=dict(data.get("thread") or {}))

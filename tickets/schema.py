@@ -178,8 +178,17 @@ messages = Table(
     Column("text", Text, nullable=False),
     Column("attachments", JSON, nullable=False),
     Column("classification", JSON),
+    Column("meta", JSON),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
+)
+
+ticket_participants = Table(
+    "ticket_participants",
+    metadata,
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), primary_key=True),
+    Column("address", String(320), primary_key=True),
+    Column("role", String(16), nullable=False),
 )
 
 journal = Table(
@@ -206,4 +215,36 @@ inbox = Table(
     Column("last_error", Text),
     Column("dead", Boolean, nullable=False, default=False),
     UniqueConstraint("channel", "external_id", name="uq_inbox_channel_external_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("message_id", Integer, ForeignKey("messages.id")),
+    Column("channel", String(24), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("recipient", String(320), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("external_id", String(512)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+    Index("ix_outbox_recipient", "channel", "recipient", "created_at"),
+)
+
+mail_state = Table(
+    "mail_state",
+    metadata,
+    Column("mailbox", String(320), primary_key=True),
+    Column("folder", String(255), primary_key=True),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

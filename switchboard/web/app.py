@@ -6,8 +6,6 @@ The lifespan starts what runs beside the HTTP server in one process: the pipelin
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,29 +14,28 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from switchboard.bootstrap import Runtime
+from switchboard.services import Services
 from switchboard.web.api import router
-from switchboard.worker import Worker
 
 log = logging.getLogger("switchboard.web")
 
 
-def create_app(rt: Runtime, *, run_worker: bool = True) -> FastAPI:
+def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False) -> FastAPI:
+    """`run_intake` also starts the SMTP receiver and IMAP pollers (serve does; tests that
+    only exercise HTTP do not)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        task = None
-        if run_worker:
-            worker = Worker(rt.pipeline, rt.settings.worker.idle_sleep.total_seconds())
-            app.state.worker = worker
-            task = asyncio.create_task(worker.run(), name="pipeline-worker")
+        services = Services(rt, worker=run_worker, intake=run_intake)
+        app.state.services = services
+        await services.start()
+        app.state.worker = services.worker
         if not rt.settings.auth.tokens or not any(t.token for t in rt.settings.auth.tokens):
             log.warning("no API tokens configured (auth.tokens): /api answers 401 to everyone")
         try:
             yield
         finally:
-            if task is not None:
-                app.state.worker.stop()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await services.stop()
 
     app = FastAPI(title="Switchboard", version="0.1.0", lifespan=lifespan,
                   description="Omnichannel contact-center router: intake, tickets, customers.")

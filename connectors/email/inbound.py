@@ -1,0 +1,70 @@
+"""A parsed mail becomes an `InboundMessage`.
+
+The dedup key is the Message-ID (or the raw message's SHA-256 when a sender omits it), so
+the same mail arriving by SMTP and by IMAP is one message. The text is the new part of a
+reply; the raw message stays in the file store and its path travels in `meta`, with what the
+pipeline needs to thread (`thread_keys` = In-Reply-To and References, `reply_token` from a
+plus-address) and to stay out of mail loops (`auto`, `bounced_message_id`,
+`suppress_auto_response`, `own`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from connectors.email.mailboxes import Mailbox, Mailboxes
+from connectors.email.parse import ParsedMail
+from connectors.email.replies import latest_reply
+from connectors.files import FileStore
+from tickets.messages import Channel, InboundMessage
+
+
+def to_inbound(mail: ParsedMail, *, mailboxes: Mailboxes, received_at: datetime,
+               raw_path: str | None, files: FileStore | None,
+               envelope_recipients: tuple[str, ...] = ()) -> InboundMessage:
+    found = mailboxes.first_of((*envelope_recipients, *mail.to, *mail.cc))
+    mailbox: Mailbox | None = found[0] if found else None
+    token = found[1] if found else None
+    attachments = tuple(
+        files.attach(part.filename, part.content_type, part.payload, index)
+        for index, part in enumerate(mail.attachments)
+    ) if files is not None else ()
+    text = latest_reply(mail.text)
+    if not text.strip():
+        text = mail.subject or "(no text)"
+    meta: dict[str, str] = {"sha256": mail.sha256}
+    if raw_path:
+        meta["raw_path"] = raw_path
+    if token:
+        meta["reply_token"] = token
+    if mail.auto:
+        meta["auto"] = mail.auto
+    if mail.bounced_message_id:
+        meta["bounced_message_id"] = mail.bounced_message_id
+    if mail.suppress_auto_response:
+        meta["suppress_auto_response"] = "1"
+    if mailboxes.is_ours(mail.from_address):
+        meta["own"] = "1"
+    if mail.reply_to and mail.reply_to != mail.from_address:
+        meta["reply_to"] = mail.reply_to
+    participants = [a for a in (*mail.to, *mail.cc) if not mailboxes.is_ours(a)]
+    if participants:
+        meta["participants"] = ",".join(dict.fromkeys(participants))
+    if mail.problems:
+        meta["problems"] = "; ".join(mail.problems)[:1000]
+    thread_keys = mail.thread_ids
+    if mail.bounced_message_id and mail.bounced_message_id not in thread_keys:
+        thread_keys = (mail.bounced_message_id, *thread_keys)
+    return InboundMessage(
+        channel=Channel.EMAIL,
+        external_id=mail.message_id or f"<sha256.{mail.sha256}@switchboard.invalid>",
+        sender=mail.from_address or "unknown@invalid",
+        sender_name=mail.from_name,
+        text=text,
+        subject=mail.subject or None,
+        received_at=received_at,
+        recipient=mailbox.address if mailbox else None,
+        thread_keys=thread_keys,
+        attachments=attachments,
+        meta=meta,
+    )

@@ -1,0 +1,316 @@
+"""MIME in, facts out: addresses, threading headers, decoded text, attachments, and whether
+a robot wrote it.
+
+Real mail is broken in known ways and each is handled, never raised: RFC 2047 headers that
+lie about their charset, bodies in `windows-1258` (Vietnamese, with combining tone marks that
+must be recomposed to NFC), charsets that do not exist, text that says it is UTF-8 and is
+not (decoded with replacement, kept), HTML-only mail (turned into readable text), NUL bytes
+(removed: PostgreSQL cannot store them), and parts nested absurdly deep or by the thousand
+(an attachment bomb stops at a fixed budget).
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parsedate_to_datetime
+
+import html2text
+
+MAX_PARTS = 200
+MAX_DEPTH = 8
+FALLBACK_CHARSETS = ("utf-8", "cp1258", "latin-1")
+_MSGID = re.compile(r"<[^<>\s]+>")
+_AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+_DAEMONS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class MailPart:
+    filename: str
+    content_type: str
+    payload: bytes
+    inline: bool = False
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.payload).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMail:
+    message_id: str | None
+    from_address: str | None
+    from_name: str | None
+    reply_to: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    date: datetime | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    text: str
+    html: str | None
+    attachments: tuple[MailPart, ...]
+    auto: str | None  # "auto-reply" | "bounce" | None
+    bounced_message_id: str | None
+    suppress_auto_response: bool
+    problems: tuple[str, ...] = field(default=())
+    sha256: str = ""
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """Message-IDs this mail answers, most recent first (In-Reply-To, then References
+        from the end), without repeats."""
+        seen: dict[str, None] = {}
+        for msgid in (*self.in_reply_to, *reversed(self.references)):
+            seen.setdefault(msgid, None)
+        return tuple(seen)
+
+
+def parse(raw: bytes) -> ParsedMail:
+    problems: list[str] = []
+    if b"\x00" in raw:
+        problems.append("NUL bytes removed")
+        raw = raw.replace(b"\x00", b"")
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, EmailMessage)
+    subject = _clean_header(_header(msg, "Subject", problems))
+    from_name, from_address = _first_address(msg, "From", problems)
+    _, reply_to = _first_address(msg, "Reply-To", problems)
+    text, html = _body(msg, problems)
+    attachments = tuple(_attachments(msg, problems))
+    auto, bounced = _robot(msg, from_address, problems)
+    return ParsedMail(
+        message_id=_msgid(_header(msg, "Message-ID", problems)),
+        from_address=from_address,
+        from_name=from_name,
+        reply_to=reply_to,
+        to=_addresses(msg, "To", problems),
+        cc=_addresses(msg, "Cc", problems),
+        subject=subject,
+        date=_date(_header(msg, "Date", problems)),
+        in_reply_to=tuple(_MSGID.findall(_header(msg, "In-Reply-To", problems))),
+        references=tuple(_MSGID.findall(_header(msg, "References", problems))),
+        text=text,
+        html=html,
+        attachments=attachments,
+        auto=auto,
+        bounced_message_id=bounced,
+        suppress_auto_response=bool(_header(msg, "X-Auto-Response-Suppress", problems)),
+        problems=tuple(problems),
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _header(msg: Message, name: str, problems: list[str]) -> str:
+    """A header as text, decoded; broken encodings are decoded with replacement."""
+    try:
+        value = msg.get(name)
+    except Exception as exc:  # the header parser raises on some malformed input
+        problems.append(f"{name}: {type(exc).__name__}")
+        raw = msg.get_all(name, failobj=[]) if hasattr(msg, "get_all") else []
+        value = raw[0] if raw else None
+    if value is None:
+        return ""
+    try:
+        return str(value)
+    except Exception:
+        problems.append(f"{name}: undecodable, kept with replacement")
+        return str(value).encode("utf-8", "replace").decode("utf-8", "replace")
+
+
+def _clean_header(value: str) -> str:
+    """One line, NFC, no control characters: what we show and what we may echo back."""
+    value = re.sub(r"[\r\n\t\x00-\x1f\x7f]+", " ", value)
+    return unicodedata.normalize("NFC", " ".join(value.split()))
+
+
+def _msgid(value: str) -> str | None:
+    found = _MSGID.findall(value)
+    return found[0] if found else None
+
+
+def _addresses(msg: Message, name: str, problems: list[str]) -> tuple[str, ...]:
+    values = msg.get_all(name, failobj=[])
+    try:
+        pairs = getaddresses([str(v) for v in values])
+    except Exception:
+        problems.append(f"{name}: unreadable address list")
+        return ()
+    return tuple(addr.strip().lower() for _, addr in pairs if "@" in addr)
+
+
+def _first_address(msg: Message, name: str,
+                   problems: list[str]) -> tuple[str | None, str | None]:
+    values = msg.get_all(name, failobj=[])
+    try:
+        pairs = getaddresses([str(v) for v in values])
+    except Exception:
+        problems.append(f"{name}: unreadable address")
+        return None, None
+    for display, addr in pairs:
+        if "@" in addr:
+            return (_clean_header(display) or None), addr.strip().lower()
+    return None, None
+
+
+def _date(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _walk(msg: Message, depth: int = 0) -> Iterator[tuple[Message, int]]:
+    yield msg, depth
+    if msg.is_multipart() and depth < MAX_DEPTH:
+        payload = msg.get_payload()
+        if isinstance(payload, list):
+            for part in payload:
+                if isinstance(part, Message):
+                    yield from _walk(part, depth + 1)
+
+
+def _parts(msg: Message, problems: list[str]) -> list[Message]:
+    parts: list[Message] = []
+    for part, depth in _walk(msg):
+        if len(parts) >= MAX_PARTS:
+            problems.append(f"more than {MAX_PARTS} MIME parts: the rest ignored")
+            break
+        if depth >= MAX_DEPTH and part.is_multipart():
+            problems.append(f"MIME nesting deeper than {MAX_DEPTH}: ignored below")
+        parts.append(part)
+    return parts
+
+
+def decode_bytes(payload: bytes, declared: str | None, problems: list[str]) -> str:
+    """Bytes to NFC text: the declared charset, then UTF-8, Windows-1258, Latin-1 — the
+    first that decodes cleanly; if none does, the declared (or UTF-8) with replacement."""
+    tried: list[str] = []
+    for charset in ([declared] if declared else []) + list(FALLBACK_CHARSETS):
+        if charset in tried:
+            continue
+        tried.append(charset)
+        try:
+            text = payload.decode(charset)
+        except LookupError:
+            problems.append(f"unknown charset {charset!r}")
+            continue
+        except UnicodeDecodeError:
+            continue
+        if declared and charset != declared:
+            problems.append(f"declared charset {declared!r} did not decode; used {charset}")
+        return unicodedata.normalize("NFC", text)
+    problems.append("undecodable text kept with replacement characters")
+    return unicodedata.normalize("NFC", payload.decode("utf-8", "replace"))
+
+
+def _part_text(part: Message, problems: list[str]) -> str:
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        payload = str(part.get_payload()).encode("utf-8", "replace")
+    charset = part.get_content_charset()
+    return decode_bytes(payload, charset.lower() if charset else None, problems).replace(
+        "\x00", "")
+
+
+def html_to_text(html: str) -> str:
+    converter = html2text.HTML2Text()
+    converter.body_width = 0
+    converter.ignore_images = True
+    converter.ignore_emphasis = True
+    converter.ignore_links = False
+    converter.single_line_break = False
+    return converter.handle(html).strip()
+
+
+def _body(msg: EmailMessage, problems: list[str]) -> tuple[str, str | None]:
+    plain: str | None = None
+    html: str | None = None
+    for part in _parts(msg, problems):
+        if part.is_multipart() or part.get_content_disposition() == "attachment":
+            continue
+        kind = part.get_content_type()
+        if kind == "text/plain" and plain is None:
+            plain = _part_text(part, problems)
+        elif kind == "text/html" and html is None:
+            html = _part_text(part, problems)
+        elif kind in ("message/rfc822", "message/delivery-status", "text/rfc822-headers"):
+            continue
+    if plain is None and html is not None:
+        return html_to_text(html), html
+    if plain is None and not msg.is_multipart():
+        # no Content-Type at all (or something odd): the body is all there is
+        return _part_text(msg, problems), None
+    return (plain or "").strip(), html
+
+
+def _attachments(msg: EmailMessage, problems: list[str]) -> Iterator[MailPart]:
+    body_used = {"text/plain": False, "text/html": False}
+    for part in _parts(msg, problems):
+        if part.is_multipart():
+            continue
+        disposition = part.get_content_disposition()
+        kind = part.get_content_type()
+        filename = part.get_filename()
+        if disposition != "attachment" and not filename:
+            if kind in body_used and not body_used[kind]:
+                body_used[kind] = True
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        name = _clean_header(filename or f"part.{kind.split('/')[-1]}")
+        yield MailPart(name, kind, payload, inline=disposition == "inline")
+
+
+def _robot(msg: Message, from_address: str | None,
+           problems: list[str]) -> tuple[str | None, str | None]:
+    """("bounce", original Message-ID) for delivery reports, ("auto-reply", None) for
+    out-of-office and other machine answers (RFC 3834), (None, None) for people.
+    `X-Auto-Response-Suppress` is a request not to answer automatically, not a sign of a
+    robot: Outlook puts it on ordinary mail too."""
+    content_type = msg.get_content_type()
+    report_type = (msg.get_param("report-type") or "")
+    is_report = content_type == "multipart/report" and str(report_type).lower() in (
+        "delivery-status", "disposition-notification")
+    return_path = _header(msg, "Return-Path", problems).strip()
+    if is_report or (from_address and _DAEMONS.match(from_address)) or return_path == "<>":
+        return "bounce", _original_message_id(msg)
+    auto_submitted = _header(msg, "Auto-Submitted", problems).strip().lower()
+    if auto_submitted and auto_submitted != "no":
+        return "auto-reply", None
+    if _header(msg, "X-Autoreply", problems) or _header(msg, "X-Autorespond", problems):
+        return "auto-reply", None
+    if _header(msg, "Precedence", problems).strip().lower() in _AUTO_PRECEDENCE:
+        return "auto-reply", None
+    return None, None
+
+
+def _original_message_id(msg: Message) -> str | None:
+    for part, _depth in _walk(msg):
+        kind = part.get_content_type()
+        if kind == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                found = _msgid(str(inner[0].get("Message-ID", "")))
+                if found:
+                    return found
+        elif kind == "text/rfc822-headers":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                match = re.search(rb"^Message-ID:\s*(<[^<>\s]+>)", payload, re.I | re.M)
+                if match:
+                    return match.group(1).decode("ascii", "replace")
+    return None

@@ -1,0 +1,107 @@
+"""Answers to customers: composed for the ticket's channel, written as a ticket message and
+an outbox row in the caller's transaction (DESIGN invariant 1), sent later by the dispatcher.
+
+Email answers come from the mailbox the customer wrote to, thread into the customer's mail
+client (`In-Reply-To`, `References`, `Re: [#MC-12] subject`), and carry a Reply-To
+plus-address with the ticket's signed token, so a reply threads even if a provider rewrites
+our Message-ID.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from switchboard.settings import Settings
+from tickets import outbox, store
+from tickets.messages import Channel, OutboundMessage
+from tickets.refs import format_ref, reply_token
+from tickets.schema import messages, tickets
+
+_SUBJECT_PREFIX = re.compile(
+    r"^\s*((re|fw|fwd|tr|trả lời|chuyển tiếp)\s*:\s*|\[#[A-Za-z]+-\d+\]\s*)+", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailThread:
+    mailbox: str
+    mailbox_name: str
+    customer_address: str
+    subject: str
+    in_reply_to: str | None
+    references: tuple[str, ...]
+
+
+def clean_subject(subject: str) -> str:
+    """One line, without our reference and without stacked Re:/Fwd: prefixes."""
+    one_line = " ".join(subject.replace("\r", " ").replace("\n", " ").split())
+    return _SUBJECT_PREFIX.sub("", one_line).strip()
+
+
+def email_thread(conn: Connection, settings: Settings, ticket_id: int) -> EmailThread | None:
+    """Who to answer and how to thread, from the ticket's email messages."""
+    rows = conn.execute(
+        select(messages.c.direction, messages.c.external_id, messages.c.author,
+               messages.c.meta, messages.c.subject)
+        .where(messages.c.ticket_id == ticket_id, messages.c.channel == Channel.EMAIL.value)
+        .order_by(messages.c.id)
+    ).all()
+    inbound = [r for r in rows if r.direction == "in"]
+    if not inbound:
+        return None
+    last = inbound[-1]
+    meta = last.meta or {}
+    mailbox = meta.get("recipient") or _default_mailbox(settings)
+    names = {m.address.lower(): m.name for m in settings.email.mailboxes}
+    subject = conn.execute(select(tickets.c.subject)
+                           .where(tickets.c.id == ticket_id)).scalar() or ""
+    references = tuple(dict.fromkeys(r.external_id for r in rows if r.external_id))[-20:]
+    return EmailThread(mailbox=mailbox, mailbox_name=names.get(mailbox.lower(), ""),
+                       customer_address=meta.get("reply_to") or meta.get("from") or "",
+                       subject=subject, in_reply_to=last.external_id, references=references)
+
+
+def _default_mailbox(settings: Settings) -> str:
+    boxes = settings.email.mailboxes
+    return boxes[0].address if boxes else "support@localhost"
+
+
+def compose_email(settings: Settings, secret: bytes, ticket_id: int, thread: EmailThread,
+                  text: str, html: str | None, automatic: bool,
+                  subject: str | None = None) -> OutboundMessage:
+    ref = format_ref(settings.tickets.ref_prefix, ticket_id)
+    local, _, domain = thread.mailbox.partition("@")
+    id_domain = settings.email.message_id_domain or domain or "localhost"
+    title = clean_subject(subject or thread.subject) or ref
+    return OutboundMessage(
+        channel=Channel.EMAIL, recipient=thread.customer_address, text=text, html=html,
+        ticket_ref=ref, subject=f"Re: [#{ref}] {title}", automatic=automatic,
+        thread={
+            "message_id": f"<{ref.lower()}.{uuid.uuid4().hex[:16]}@{id_domain}>",
+            "from_address": thread.mailbox, "from_name": thread.mailbox_name,
+            "reply_to": f"{local}+{reply_token(ticket_id, secret)}@{domain}",
+            "in_reply_to": thread.in_reply_to, "references": list(thread.references),
+            "subject_key": title.casefold(),
+        })
+
+
+def record_outbound(conn: Connection, *, ticket_id: int, message: OutboundMessage, kind: str,
+                    author: str, now: datetime) -> tuple[int, int]:
+    """The answer as a ticket message (what the agent sees) and an outbox row (what the
+    dispatcher sends); returns their ids."""
+    external_id = message.thread.get("message_id")
+    message_id = store.add_message(conn, {
+        "ticket_id": ticket_id, "direction": "out", "channel": message.channel.value,
+        "external_id": external_id, "author": author,
+        "author_kind": "system" if message.automatic else "agent",
+        "subject": message.subject, "text": message.text, "attachments": [],
+        "classification": None, "meta": {"kind": kind, "delivery": "queued",
+                                         "to": message.recipient},
+        "created_at": now})
+    outbox_id = outbox.enqueue(conn, ticket_id=ticket_id, message=message, kind=kind, now=now,
+                               message_id=message_id)
+    return message_id, outbox_id

@@ -1,0 +1,79 @@
+"""What runs beside the HTTP server in one asyncio loop: the pipeline worker, the outbox
+dispatcher, the SMTP receiver and the IMAP pollers (each in its own thread). Started in the
+app's lifespan (or by `switchboard worker`), stopped cleanly, each saying in the log when it
+is disabled and why."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from connectors.email.imap_poller import ImapPoller
+from connectors.outbound import Sender
+from switchboard.bootstrap import Runtime
+from switchboard.dispatcher import Dispatcher
+from switchboard.email_wiring import email_sender, make_intake, pollers, start_smtp
+from switchboard.worker import Worker
+
+log = logging.getLogger("switchboard")
+
+
+class Services:
+    def __init__(self, rt: Runtime, *, worker: bool = True, intake: bool = True) -> None:
+        self.rt = rt
+        self.run_worker = worker
+        self.run_intake = intake
+        self.worker: Worker | None = None
+        self.dispatcher: Dispatcher | None = None
+        self.smtp: asyncio.Server | None = None
+        self.pollers: list[ImapPoller] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def wake_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.wake()
+
+    def senders(self) -> dict[str, Sender]:
+        senders: dict[str, Sender] = {}
+        email = email_sender(self.rt.settings)
+        if email is not None:
+            senders["email"] = email
+        return senders
+
+    async def start(self) -> None:
+        rt = self.rt
+        loop = asyncio.get_running_loop()
+        if self.run_worker:
+            self.worker = Worker(rt.pipeline, rt.settings.worker.idle_sleep.total_seconds())
+            self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
+            self.dispatcher = Dispatcher(rt.settings.outbox, rt.db, rt.clock, self.senders())
+            self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
+        else:
+            log.info("pipeline worker and dispatcher not started here (--no-worker)")
+        if self.run_intake:
+            def wake_from_thread() -> None:
+                loop.call_soon_threadsafe(self.wake_worker)
+
+            intake = make_intake(rt.settings, rt.db, rt.clock, on_new=wake_from_thread)
+            self.smtp = await start_smtp(rt.settings, intake)
+            self.pollers = pollers(rt.settings, rt.db, rt.clock, intake)
+            for poller in self.pollers:
+                self._tasks.append(asyncio.create_task(asyncio.to_thread(poller.run),
+                                                       name=f"imap {poller.mailbox.address}"))
+            if not self.pollers:
+                log.info("IMAP polling disabled (no mailbox has an imap: section)")
+
+    async def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+        for poller in self.pollers:
+            poller.stop()
+        if self.smtp is not None:
+            self.smtp.close()
+            await self.smtp.wait_closed()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=30)

@@ -1,0 +1,106 @@
+"""Which ticket a message continues.
+
+In order of how sure we can be: a reply token from our own Reply-To plus-address, a ticket
+reference quoted in the subject or text (`[#MC-12]`), the platform message ids it answers
+(email In-Reply-To/References, including ours), the platform conversation (a post and its
+commenter), and — on chat channels — the customer's open ticket on that channel. A match
+counts only if the writer is the ticket's customer or one of its participants: a newsletter
+answered by many people never lands in a stranger's ticket. A reply to a ticket closed long
+ago opens a new ticket linked to the old one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from switchboard.batch import Batch
+from switchboard.settings import Settings
+from tickets import store
+from tickets.messages import InboundMessage
+from tickets.refs import find_refs, format_ref, parse_reply_token
+from tickets.schema import ticket_participants
+from tickets.store import CLOSED_STATUSES, TicketHead
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    ticket: TicketHead | None
+    reason: str
+    linked_to: int | None = None
+
+
+MAX_PARTICIPANTS_PER_MESSAGE = 5  # more recipients than this looks like a mass mailing
+
+
+def add_participants(conn: Connection, ticket_id: int, addresses: list[str]) -> None:
+    """People copied on the ticket's mail may answer into it; a mail to a crowd adds none."""
+    if not addresses or len(addresses) > MAX_PARTICIPANTS_PER_MESSAGE:
+        return
+    known = set(conn.execute(select(ticket_participants.c.address)
+                             .where(ticket_participants.c.ticket_id == ticket_id)).scalars())
+    fresh = [a for a in dict.fromkeys(addresses) if a not in known]
+    if fresh:
+        conn.execute(ticket_participants.insert(),
+                     [{"ticket_id": ticket_id, "address": a, "role": "cc"} for a in fresh])
+
+
+def is_participant(conn: Connection, ticket_id: int, address: str) -> bool:
+    return conn.execute(select(ticket_participants.c.ticket_id).where(
+        ticket_participants.c.ticket_id == ticket_id,
+        ticket_participants.c.address == address)).first() is not None
+
+
+class Threader:
+    def __init__(self, settings: Settings, secret: bytes) -> None:
+        self.settings = settings
+        self.secret = secret
+        self.prefix = settings.tickets.ref_prefix
+
+    def find(self, conn: Connection, batch: Batch, message: InboundMessage, customer_id: int,
+             sender: str, first_contact: bool, now: datetime) -> Thread:
+        channel = message.channel.value
+        for ticket_id, how in self._hints(batch, message):
+            head = store.get_head(conn, ticket_id)
+            if head is None:
+                continue
+            if head.customer_id == customer_id or is_participant(conn, head.id, sender):
+                return self._continue(head, how, now)
+        if message.conversation:
+            head = store.latest_by_thread_key(conn, message.conversation)
+            if head is not None and head.customer_id == customer_id:
+                return self._continue(head, f"same conversation {message.conversation}", now)
+        if not first_contact and channel in self.settings.threading.join_by_customer:
+            since = now - self.settings.threading.join_open_within
+            head = store.latest_open_for_customer(conn, customer_id, channel, since)
+            if head is not None:
+                return Thread(head, f"the customer's open {channel} ticket")
+        return Thread(None, "new conversation")
+
+    def _hints(self, batch: Batch, message: InboundMessage) -> list[tuple[int, str]]:
+        hints: list[tuple[int, str]] = []
+        token = message.meta.get("reply_token")
+        if token:
+            ticket_id = parse_reply_token(token, self.secret)
+            if ticket_id is not None:
+                hints.append((ticket_id, "reply to our address for the ticket"))
+        haystack = f"{message.subject or ''}\n{message.text[:2000]}"
+        if "-" in haystack:
+            hints += [(t, f"ticket reference {format_ref(self.prefix, t)} quoted")
+                      for t in find_refs(haystack, self.prefix)]
+        if message.thread_keys:
+            replied = batch.ticket_of_message(message.channel.value, message.thread_keys)
+            if replied is not None:
+                hints.append((replied, "reply to an earlier message of the ticket"))
+        return hints
+
+    def _continue(self, head: TicketHead, reason: str, now: datetime) -> Thread:
+        if head.status not in CLOSED_STATUSES:
+            return Thread(head, reason)
+        closed_at = head.closed_at or head.updated_at
+        if now - closed_at <= self.settings.threading.reopen_within:
+            return Thread(head, reason + "; the ticket was closed recently and is reopened")
+        return Thread(None, reason + f"; that ticket was closed on {closed_at:%Y-%m-%d}, so a "
+                      "new ticket is opened and linked to it", linked_to=head.id)

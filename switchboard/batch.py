@@ -11,7 +11,7 @@ a failure) every write happens at once instead, so a rollback takes exactly one 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, select, update
@@ -47,6 +47,7 @@ class Batch:
         self._customers: dict[Identity, int] = {}
         self._first_contact: set[Identity] = set()
         self._orders: dict[str, list[OrderRef]] = {}
+        self._after: list[Callable[[], None]] = []
 
     def prepare(self, messages: Sequence[InboundMessage]) -> None:
         """Resolve every sender of the batch, creating the customers seen for the first time
@@ -135,11 +136,22 @@ class Batch:
         else:
             store.insert_journal(self.conn, rows)
 
+    def after_messages(self, action: Callable[[], None]) -> None:
+        """Run `action` once the batch's messages are written (at once when not deferred):
+        what answers a message must come after it."""
+        if self.deferred:
+            self._after.append(action)
+        else:
+            action()
+
     def flush(self) -> None:
         if self._messages:
             store.add_messages(self.conn, self._messages)
             self._messages.clear()
             self._pending.clear()
+        for action in self._after:
+            action()
+        self._after.clear()
         store.insert_journal(self.conn, self._journal)
         self._journal.clear()
 

@@ -135,6 +135,17 @@ def ingest(ctx: click.Context, path: Path) -> None:
     ingest_file(_settings(ctx), _database(ctx), path, click.echo)
 
 
+@main.command("ingest-eml")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--quiet", is_flag=True, help="print only the summary")
+@click.pass_context
+def ingest_eml(ctx: click.Context, path: Path, quiet: bool) -> None:
+    """A folder of .eml files or an mbox, through the email connector into tickets."""
+    from switchboard.commands import ingest_eml as run
+
+    run(_settings(ctx), _database(ctx), path, click.echo, quiet=quiet)
+
+
 @main.group()
 def tickets() -> None:
     """List and show tickets."""

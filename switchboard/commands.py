@@ -27,6 +27,7 @@ from tickets.catalog import orders_for_contacts
 from tickets.clock import SystemClock
 from tickets.database import Database
 from tickets.identities import IdentityKind, sender_identity
+from tickets.messages import InboundMessage
 from tickets.refs import parse_ref
 
 
@@ -140,6 +141,51 @@ def ingest_file(settings: Settings, db: Database, path: Path,
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing to do"
     echo(f"{len(inbound)} lines: {summary}"
          + (f"; {already} already waiting in the inbox" if already else ""))
+
+
+def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str], None],
+               *, quiet: bool = False) -> dict[str, int]:
+    """A folder of .eml files or an mbox, through the email connector and the pipeline."""
+    from connectors.email.intake import MailIntake
+    from connectors.email.sources import raw_messages
+    from switchboard.email_wiring import make_intake
+
+    clock = SystemClock()
+    pending: list[InboundMessage] = []
+
+    def collect(message: InboundMessage) -> bool:
+        pending.append(message)
+        return True
+
+    base = make_intake(settings, db, clock)
+    intake = MailIntake(base.mailboxes, base.raw_store, base.attachments, collect, clock)
+    read = failed = 0
+    for origin, raw in raw_messages(path):
+        read += 1
+        try:
+            intake.take(raw)
+        except Exception as exc:  # one unreadable file must not stop a migration
+            failed += 1
+            echo(f"{origin}: not taken: {type(exc).__name__}: {exc}")
+    now = clock.now()
+    queued = 0
+    with db.write() as conn:
+        for start in range(0, len(pending), 1000):
+            queued += inbox.put_many(conn, pending[start:start + 1000], now)
+    pipeline = Pipeline(settings, db, clock, secret=load_secret(settings))
+    counts: dict[str, int] = {}
+    while outcomes := pipeline.run_batch():
+        for o in outcomes:
+            counts[o.action] = counts.get(o.action, 0) + 1
+            if not quiet:
+                echo(f"{o.external_id}: {o.action} {o.ref or o.error or ''}".rstrip())
+        if all(o.action in ("failed", "dead") for o in outcomes):
+            break
+    summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing to do"
+    echo(f"{read} messages read from {path}: {summary}"
+         + (f"; {failed} unreadable" if failed else "")
+         + (f"; {len(pending) - queued} already waiting" if len(pending) > queued else ""))
+    return counts
 
 
 def show_ticket(settings: Settings, db: Database, ref: str, as_json: bool,

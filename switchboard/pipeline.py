@@ -186,12 +186,15 @@ class Pipeline:
         if channel == "email":
             participants = [a for a in message.meta.get("participants", "").split(",") if a]
             add_participants(conn, ticket.id, [value, *participants])
-        if action == "created":
-            acknowledged = self.acknowledger.after_open(
-                conn, ticket.id, ticket.department, message, message.sender_name, now)
-            if acknowledged is not None:
-                journal.append(acknowledged)
         batch.add_journal(ticket.id, journal)
+        if action == "created":
+            def acknowledge() -> None:
+                entry = self.acknowledger.after_open(
+                    conn, ticket.id, ticket.department, message, message.sender_name, now)
+                if entry is not None:
+                    batch.add_journal(ticket.id, [entry])
+
+            batch.after_messages(acknowledge)
         return Outcome(channel, message.external_id, action, ticket.id,
                        format_ref(self.prefix, ticket.id), ticket.category, ticket.topic,
                        ticket.supplier_id, ticket.department)

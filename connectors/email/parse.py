@@ -97,8 +97,8 @@ def parse(raw: bytes) -> ParsedMail:
         cc=_addresses(msg, "Cc", problems),
         subject=subject,
         date=_date(_header(msg, "Date", problems)),
-        in_reply_to=tuple(_MSGID.findall(_header(msg, "In-Reply-To", problems))),
-        references=tuple(_MSGID.findall(_header(msg, "References", problems))),
+        in_reply_to=tuple(dict.fromkeys(_MSGID.findall(_header(msg, "In-Reply-To", problems)))),
+        references=tuple(dict.fromkeys(_MSGID.findall(_header(msg, "References", problems)))),
         text=text,
         html=html,
         attachments=attachments,
@@ -172,14 +172,19 @@ def _date(value: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def _walk(msg: Message, depth: int = 0) -> Iterator[tuple[Message, int]]:
+def _walk(msg: Message, depth: int = 0,
+          into_messages: bool = False) -> Iterator[tuple[Message, int]]:
+    """Every part, depth first. An attached message (message/rfc822) is one part — what it
+    contains is not this mail's body — unless `into_messages` (looking inside a bounce)."""
     yield msg, depth
+    if msg.get_content_type() == "message/rfc822" and depth > 0 and not into_messages:
+        return
     if msg.is_multipart() and depth < MAX_DEPTH:
         payload = msg.get_payload()
         if isinstance(payload, list):
             for part in payload:
                 if isinstance(part, Message):
-                    yield from _walk(part, depth + 1)
+                    yield from _walk(part, depth + 1, into_messages)
 
 
 def _parts(msg: Message, problems: list[str]) -> list[Message]:
@@ -228,7 +233,7 @@ def _part_text(part: Message, problems: list[str]) -> str:
 def html_to_text(html: str) -> str:
     converter = html2text.HTML2Text()
     converter.body_width = 0
-    converter.ignore_images = True
+    converter.ignore_images = False  # an inline picture is worth a line the agent can see
     converter.ignore_emphasis = True
     converter.ignore_links = False
     converter.single_line_break = False
@@ -259,16 +264,27 @@ def _body(msg: EmailMessage, problems: list[str]) -> tuple[str, str | None]:
 def _attachments(msg: EmailMessage, problems: list[str]) -> Iterator[MailPart]:
     body_used = {"text/plain": False, "text/html": False}
     for part in _parts(msg, problems):
-        if part.is_multipart():
+        kind = part.get_content_type()
+        if kind in ("message/delivery-status", "text/rfc822-headers") or (
+                kind == "message/rfc822" and msg.get_content_type() == "multipart/report"):
+            continue  # the machinery of a bounce, not something the customer attached
+        if part.is_multipart() and kind != "message/rfc822":
             continue
         disposition = part.get_content_disposition()
-        kind = part.get_content_type()
         filename = part.get_filename()
-        if disposition != "attachment" and not filename:
+        if disposition != "attachment" and not filename and kind != "message/rfc822":
             if kind in body_used and not body_used[kind]:
                 body_used[kind] = True
             continue
-        payload = part.get_payload(decode=True)
+        payload: object
+        if kind == "message/rfc822":
+            inner = part.get_payload()
+            attached = inner[0] if isinstance(inner, list) and inner else None
+            payload = attached.as_bytes() if isinstance(attached, Message) else b""
+            if not filename and isinstance(attached, Message):
+                filename = f"{_clean_header(str(attached.get('Subject', 'message')))}.eml"
+        else:
+            payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):
             continue
         name = _clean_header(filename or f"part.{kind.split('/')[-1]}")
@@ -299,7 +315,7 @@ def _robot(msg: Message, from_address: str | None,
 
 
 def _original_message_id(msg: Message) -> str | None:
-    for part, _depth in _walk(msg):
+    for part, _depth in _walk(msg, into_messages=True):
         kind = part.get_content_type()
         if kind == "message/rfc822":
             inner = part.get_payload()

@@ -1,0 +1,224 @@
+"""Mail end to end: real SMTP in, the pipeline, the outbox, real SMTP out (to a sink)."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import smtplib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from connectors.email.sender import Relay, SmtpSender
+from connectors.email.smtp_receiver import start_receiver
+from switchboard.bootstrap import Runtime
+from switchboard.dispatcher import Dispatcher
+from switchboard.email_wiring import make_intake
+from tests.connectors.email.conftest import Sink
+from tickets import queries
+from tickets.clock import ManualClock
+from tickets.schema import outbox, tickets
+
+
+@dataclass
+class Mail:
+    port: int
+    sink: Sink
+    rt: Runtime
+    dispatcher: Dispatcher
+
+    async def send(self, message: EmailMessage) -> None:
+        def go() -> None:
+            with smtplib.SMTP("127.0.0.1", self.port) as client:
+                client.send_message(message)
+        await asyncio.to_thread(go)
+
+    async def settle(self) -> None:
+        """Run the pipeline and the dispatcher until both have nothing left."""
+        while await asyncio.to_thread(self.rt.pipeline.run_batch):
+            pass
+        while await self.dispatcher.run_once():
+            pass
+
+    def sent(self) -> list[email.message.EmailMessage]:
+        return [email.message_from_bytes(e.original_content, policy=email.policy.default)
+                for e in self.sink.received]  # type: ignore[misc]
+
+    def ticket(self, number: int) -> dict:  # type: ignore[type-arg]
+        with self.rt.db.read() as conn:
+            found = queries.get_ticket(conn, "MC", number)
+        assert found is not None
+        return found
+
+    def ticket_count(self) -> int:
+        with self.rt.db.read() as conn:
+            return len(conn.execute(select(tickets.c.id)).all())
+
+
+@pytest.fixture
+async def mail(runtime: Runtime, tmp_path: Path, sink: tuple[Sink, int]) -> AsyncIterator[Mail]:
+    settings = runtime.settings
+    email_settings = settings.email.model_copy(update={
+        "raw_dir": str(tmp_path / "raw"),
+        "attachments": settings.email.attachments.model_copy(
+            update={"dir": str(tmp_path / "files")})})
+    runtime.settings = settings.model_copy(update={"email": email_settings})
+    intake = make_intake(runtime.settings, runtime.db, runtime.clock)
+    server = await start_receiver(intake, "127.0.0.1", 0, max_bytes=1_000_000)
+    handler, sink_port = sink
+    dispatcher = Dispatcher(settings.outbox, runtime.db, runtime.clock,
+                            {"email": SmtpSender(Relay("127.0.0.1", sink_port, starttls=False))})
+    yield Mail(server.sockets[0].getsockname()[1], handler, runtime, dispatcher)
+    server.close()
+    await server.wait_closed()
+
+
+def customer_mail(body: str, *, subject: str = "Đơn hàng bị vỡ", msgid: str = "<c1@gmail.com>",
+                  sender: str = "lan@gmail.com", to: str = "hotro@shop.example.vn",
+                  **headers: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = f"Nguyễn Lan <{sender}>"
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = msgid
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message
+
+
+async def test_new_mail_gets_a_threaded_vietnamese_acknowledgement(mail: Mail) -> None:
+    await mail.send(customer_mail("Hàng giao tới bị vỡ, shop xử lý giúp em."))
+    await mail.settle()
+    [ack] = mail.sent()
+    assert ack["To"] == "lan@gmail.com"
+    assert ack["From"].addresses[0].addr_spec == "hotro@shop.example.vn"
+    assert ack["Subject"] == "Re: [#MC-1] Đơn hàng bị vỡ"
+    assert ack["In-Reply-To"] == "<c1@gmail.com>"
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["Reply-To"].addresses[0].addr_spec.startswith("hotro+1-")
+    assert "Chào Nguyễn Lan" in ack.get_body(("plain",)).get_content()
+    ticket = mail.ticket(1)
+    assert [m["direction"] for m in ticket["messages"]] == ["in", "out"]
+    assert [j["action"] for j in ticket["journal"]][-2:] == ["acknowledgement", "delivered"]
+
+
+async def test_english_mail_gets_an_english_acknowledgement(mail: Mail) -> None:
+    await mail.send(customer_mail("Hello, my order has not arrived and I would like a refund.",
+                                  subject="Where is my order?"))
+    await mail.settle()
+    assert "We have received your request" in mail.sent()[0].get_body(("plain",)).get_content()
+
+
+async def test_replies_thread_by_message_id_token_and_reference(mail: Mail) -> None:
+    await mail.send(customer_mail("Hàng bị vỡ"))
+    await mail.settle()
+    ack = mail.sent()[0]
+    await mail.send(customer_mail("Em gửi thêm ảnh", subject="Re: Đơn hàng", msgid="<c2@gmail.com>",
+                                  In_Reply_To=ack["Message-ID"]))
+    # a provider rewrote our Message-ID: only the Reply-To plus-address is left
+    token_address = ack["Reply-To"].addresses[0].addr_spec
+    await mail.send(customer_mail("Còn đây nữa", subject="Re: x", msgid="<c3@gmail.com>",
+                                  to=token_address, In_Reply_To="<rewritten@outlook.com>"))
+    await mail.send(customer_mail("Nhắc lại", subject="Re: [#MC-1] Đơn hàng",
+                                  msgid="<c4@gmail.com>"))
+    await mail.settle()
+    assert mail.ticket_count() == 1
+    assert len([m for m in mail.ticket(1)["messages"] if m["direction"] == "in"]) == 4
+    assert len(mail.sent()) == 1  # follow-ups are not acknowledged again
+
+
+async def test_a_stranger_never_lands_in_someone_else_s_ticket(mail: Mail) -> None:
+    await mail.send(customer_mail("Hàng bị vỡ"))
+    await mail.settle()
+    ack = mail.sent()[0]
+    await mail.send(customer_mail("Tôi cũng bị!", sender="other@yahoo.com", msgid="<o1@yahoo.com>",
+                                  subject="Re: [#MC-1] Đơn hàng bị vỡ",
+                                  In_Reply_To=ack["Message-ID"]))
+    await mail.settle()
+    assert mail.ticket_count() == 2
+    assert mail.ticket(2)["messages"][0]["author"] == "Nguyễn Lan"
+
+
+async def test_someone_copied_may_answer_into_the_ticket(mail: Mail) -> None:
+    await mail.send(customer_mail("Hàng bị vỡ", Cc="chong@gmail.com"))
+    await mail.settle()
+    await mail.send(customer_mail("Tôi là chồng chị Lan, bổ sung thông tin",
+                                  sender="chong@gmail.com", msgid="<h1@gmail.com>",
+                                  subject="Re: [#MC-1] Đơn hàng"))
+    await mail.settle()
+    assert mail.ticket_count() == 1
+
+
+async def test_robots_are_recorded_never_answered_never_ticketed(mail: Mail) -> None:
+    await mail.send(customer_mail("Hàng bị vỡ"))
+    await mail.settle()
+    ack = mail.sent()[0]
+    await mail.send(customer_mail("I am out of the office until Monday.", subject="Auto: Re",
+                                  msgid="<ooo@gmail.com>", Auto_Submitted="auto-replied",
+                                  In_Reply_To=ack["Message-ID"]))
+    bounce = EmailMessage()
+    bounce["From"] = "Mail Delivery Subsystem <mailer-daemon@googlemail.com>"
+    bounce["To"] = "hotro@shop.example.vn"
+    bounce["Subject"] = "Delivery Status Notification (Failure)"
+    bounce["Message-ID"] = "<bounce1@google.com>"
+    bounce.set_content(f"Your message could not be delivered.\n\nMessage-ID: {ack['Message-ID']}")
+    bounce.add_attachment(f"Message-ID: {ack['Message-ID']}\r\nSubject: x\r\n".encode(),
+                          maintype="text", subtype="rfc822-headers")
+    bounce.replace_header("Content-Type", 'multipart/report; report-type="delivery-status"; '
+                          f'boundary="{bounce.get_boundary()}"')
+    await mail.send(bounce)
+    await mail.send(customer_mail("loop?", sender="hotro@shop.example.vn", msgid="<own@x>"))
+    await mail.send(customer_mail("vacation", sender="boss@corp.vn", msgid="<v1@corp.vn>",
+                                  Precedence="bulk"))
+    await mail.settle()
+    assert mail.ticket_count() == 1
+    assert len(mail.sent()) == 1
+    actions = [j["action"] for j in mail.ticket(1)["journal"]]
+    assert "auto-reply" in actions and "bounce" in actions
+
+
+async def test_acknowledgements_are_rate_limited(mail: Mail, clock: ManualClock) -> None:
+    for i in range(12):
+        await mail.send(customer_mail(f"Yêu cầu số {i}", subject=f"Yêu cầu {i}",
+                                      msgid=f"<r{i}@gmail.com>"))
+    for i in range(3):
+        await mail.send(customer_mail("lặp lại", subject="Cùng một chủ đề", sender="b@gmail.com",
+                                      msgid=f"<s{i}@gmail.com>"))
+    await mail.send(customer_mail("không cần trả lời tự động", sender="c@outlook.com",
+                                  msgid="<x1@outlook.com>", X_Auto_Response_Suppress="All"))
+    await mail.settle()
+    recipients = [m["To"] for m in mail.sent()]
+    assert recipients.count("lan@gmail.com") == 10
+    assert recipients.count("b@gmail.com") == 2
+    assert "c@outlook.com" not in recipients
+    assert mail.ticket_count() == 16
+    clock.advance(timedelta(hours=4))
+    await mail.send(customer_mail("sau 4 tiếng", subject="Mới", msgid="<late@gmail.com>"))
+    await mail.settle()
+    assert [m["To"] for m in mail.sent()].count("lan@gmail.com") == 11
+
+
+async def test_relay_down_then_up_sends_exactly_once(mail: Mail, clock: ManualClock) -> None:
+    mail.sink.refuse = "421 4.3.2 try later"
+    await mail.send(customer_mail("Hàng bị vỡ"))
+    await mail.settle()
+    assert mail.sent() == []
+    with mail.rt.db.read() as conn:
+        row = conn.execute(select(outbox.c.status, outbox.c.attempts, outbox.c.last_error)).one()
+    assert (row.status, row.attempts) == ("pending", 1) and "421" in row.last_error
+    mail.sink.refuse = None
+    await mail.settle()
+    assert mail.sent() == []  # not before the back-off
+    clock.advance(timedelta(minutes=1))
+    await mail.settle()
+    clock.advance(timedelta(hours=2))
+    await mail.settle()
+    assert len(mail.sent()) == 1
+    assert mail.ticket(1)["messages"][1]["direction"] == "out"

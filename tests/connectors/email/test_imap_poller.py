@@ -1,0 +1,177 @@
+"""The IMAP poller against a real Dovecot on loopback."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+from imapclient import IMAPClient
+
+from connectors.email.imap_poller import ImapAuthFailed, ImapOptions, ImapPoller
+from connectors.email.intake import MailIntake
+from connectors.email.mailboxes import Mailbox
+from tests import dovecot
+from tests.conftest import service_missing
+from tests.connectors.email.conftest import Collected
+
+ACCOUNTS = [f"hotro{n}@shop.example.vn" for n in range(20)]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[dovecot.Dovecot]:
+    running = dovecot.start()
+    if running is None:
+        service_missing("dovecot is not installed (apt-get install dovecot-imapd)")
+    assert running is not None
+    # all users up front: Dovecot rereads its passwd-file by mtime, to the second
+    for user in ACCOUNTS:
+        running.add_user(user, "secret")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def account(server: dovecot.Dovecot) -> tuple[str, str]:
+    return ACCOUNTS.pop(), "secret"
+
+
+class State:
+    def __init__(self) -> None:
+        self.saved: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def load(self, mailbox: str, folder: str) -> tuple[int, int] | None:
+        return self.saved.get((mailbox, folder))
+
+    def save(self, mailbox: str, folder: str, uidvalidity: int, last_uid: int) -> None:
+        self.saved[(mailbox, folder)] = (uidvalidity, last_uid)
+
+
+def message(n: int, size: int = 0) -> bytes:
+    mail = EmailMessage()
+    mail["From"] = f"khach{n}@gmail.com"
+    mail["To"] = "hotro@shop.example.vn"
+    mail["Subject"] = f"Đơn hàng {n}"
+    mail["Message-ID"] = f"<m{n}.{uuid.uuid4().hex[:6]}@gmail.com>"
+    mail.set_content(f"Tin nhắn số {n}\n" + ("x" * 70 + "\n") * (size // 71))
+    return mail.as_bytes()
+
+
+def seed(server: dovecot.Dovecot, account: tuple[str, str], *raws: bytes,
+         folder: str = "INBOX") -> None:
+    with IMAPClient("127.0.0.1", port=server.port, ssl=False) as client:
+        client.login(*account)
+        for raw in raws:
+            client.append(folder, raw)
+
+
+def poller(server: dovecot.Dovecot, account: tuple[str, str], intake: MailIntake,
+           state: State, **options: object) -> ImapPoller:
+    settings = ImapOptions(host="127.0.0.1", port=server.port, username=account[0],
+                           password=account[1], use_ssl=False,
+                           **options)  # type: ignore[arg-type]
+    return ImapPoller(Mailbox("hotro@shop.example.vn"), settings, intake, state.load, state.save)
+
+
+def flags(server: dovecot.Dovecot, account: tuple[str, str],
+          folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:
+    with IMAPClient("127.0.0.1", port=server.port, ssl=False) as client:
+        client.login(*account)
+        client.select_folder(folder)
+        uids = client.search(["ALL"])
+        return {uid: data[b"FLAGS"] for uid, data in client.fetch(uids, ["FLAGS"]).items()}
+
+
+def test_takes_new_mail_once_across_restarts(server: dovecot.Dovecot, account: tuple[str, str],
+                                             intake: MailIntake, collected: Collected) -> None:
+    seed(server, account, message(1), message(2))
+    state = State()
+    assert poller(server, account, intake, state).poll_once() == 2
+    assert poller(server, account, intake, state).poll_once() == 0  # restart: nothing again
+    seed(server, account, message(3))
+    assert poller(server, account, intake, state).poll_once() == 1
+    assert [m.subject for m in collected.messages] == ["Đơn hàng 1", "Đơn hàng 2", "Đơn hàng 3"]
+    assert all(b"$Switchboard" in f for f in flags(server, account).values())
+    assert all(b"\\Seen" not in f for f in flags(server, account).values())  # left unread
+
+
+def test_uidvalidity_change_rereads_and_dedup_keeps_it_single(
+        server: dovecot.Dovecot, account: tuple[str, str], intake: MailIntake,
+        collected: Collected) -> None:
+    seed(server, account, message(1))
+    state = State()
+    poller(server, account, intake, state).poll_once()
+    ((key, (validity, last)),) = state.saved.items()
+    state.saved[key] = (validity - 1, 99)  # the server renumbered the folder
+    assert poller(server, account, intake, state).poll_once() == 1
+    assert len(collected.messages) == 1  # the replay was recognised by its Message-ID
+
+
+def test_move_mode(server: dovecot.Dovecot, account: tuple[str, str], intake: MailIntake,
+                   collected: Collected) -> None:
+    seed(server, account, message(1), message(2))
+    poller(server, account, intake, State(), after="move", move_to="Done").poll_once()
+    assert flags(server, account) == {}
+    assert len(flags(server, account, "Done")) == 2
+    assert len(collected.messages) == 2
+
+
+def test_oversized_mail_becomes_a_note_and_stays(server: dovecot.Dovecot,
+                                                 account: tuple[str, str], intake: MailIntake,
+                                                 collected: Collected) -> None:
+    seed(server, account, message(1, size=60_000))
+    poller(server, account, intake, State(), max_message_bytes=10_000).poll_once()
+    [note] = collected.messages
+    assert "message too large" in note.text and "uid 1" in note.text
+    assert note.subject == "Đơn hàng 1"
+    assert len(flags(server, account)) == 1
+
+
+def test_bad_password_stops_with_a_clear_error(server: dovecot.Dovecot,
+                                               account: tuple[str, str], intake: MailIntake,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    bad = poller(server, (account[0], "wrong"), intake, State())
+    with pytest.raises(ImapAuthFailed):
+        bad.poll_once()
+    started = time.monotonic()
+    bad.run()  # returns: a refused login is not retried in a loop
+    assert time.monotonic() - started < 20  # Dovecot itself delays failed logins by seconds
+    assert bad.state.startswith("stopped: login as")
+    assert "the poller stops until the configuration is fixed" in caplog.text
+
+
+def test_idle_takes_mail_as_it_arrives(server: dovecot.Dovecot, account: tuple[str, str],
+                                       intake: MailIntake, collected: Collected) -> None:
+    running = poller(server, account, intake, State(), poll_seconds=2)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while running.state != "idle" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seed(server, account, message(7))
+        while not collected.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        running.stop()
+        thread.join(timeout=15)
+    assert [m.subject for m in collected.messages] == ["Đơn hàng 7"]
+
+
+def test_reconnects_after_the_server_drops(account: tuple[str, str], intake: MailIntake,
+                                           caplog: pytest.LogCaptureFixture) -> None:
+    unreachable = ImapPoller(Mailbox("hotro@shop.example.vn"),
+                             ImapOptions(host="127.0.0.1", port=dovecot.free_port(),
+                                         username=account[0], password=account[1],
+                                         use_ssl=False, timeout=2), intake, State().load,
+                             State().save)
+    thread = threading.Thread(target=unreachable.run, daemon=True)
+    thread.start()
+    time.sleep(2.5)
+    unreachable.stop()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert caplog.text.count("reconnecting in") >= 2  # backed off and tried again

@@ -1,0 +1,42 @@
+"""Every message of the corpus (tests/connectors/email/fixtures, sources in SOURCES.md) is
+parsed and checked against the facts written down for it in expected.json."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+
+import pytest
+
+from connectors.email.parse import parse
+from connectors.email.replies import latest_reply
+from tests.connectors.email.conftest import FIXTURES
+
+EXPECTED: dict[str, dict] = json.loads((FIXTURES / "expected.json").read_text(encoding="utf-8"))  # type: ignore[type-arg]
+
+
+def test_every_fixture_has_expectations() -> None:
+    assert sorted(p.name for p in FIXTURES.glob("*.eml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture(name: str) -> None:
+    want = EXPECTED[name]
+    mail = parse((FIXTURES / name).read_bytes())
+    assert mail.message_id == want["message_id"]
+    assert mail.from_address == want["from"]
+    assert mail.subject == want["subject"]
+    assert list(mail.in_reply_to) == want["in_reply_to"]
+    assert list(dict.fromkeys(mail.references)) == want["references"]
+    assert mail.auto == want["auto"]
+    assert mail.bounced_message_id == want["bounced_message_id"]
+    assert mail.suppress_auto_response == want["suppress_auto_response"]
+    text = unicodedata.normalize("NFC", mail.text)
+    for snippet in want["text_contains"]:
+        assert snippet in text, f"{snippet!r} not in the text"
+    new = latest_reply(mail.text)
+    for snippet in want.get("new_text_excludes", []):
+        assert snippet not in new, f"{snippet!r} should have been trimmed"
+    got = [{"filename": a.filename, "content_type": a.content_type} for a in mail.attachments]
+    assert got == want["attachments"]
+    assert "\x00" not in mail.text and "\r" not in mail.subject and "\n" not in mail.subject

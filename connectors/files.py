@@ -17,10 +17,13 @@ from tickets.messages import Attachment
 
 
 class FileStore:
-    def __init__(self, root: Path, max_bytes: int, max_files: int = 20) -> None:
+    def __init__(self, root: Path, max_bytes: int, max_files: int = 20,
+                 fsync: bool = True) -> None:
+        """`fsync=False` is for bulk imports that sync once at the end (`sync()`)."""
         self.root = root
         self.max_bytes = max_bytes
         self.max_files = max_files
+        self.fsync = fsync
 
     def _path(self, digest: str, suffix: str = "") -> Path:
         return self.root / digest[:2] / f"{digest}{suffix}"
@@ -28,19 +31,29 @@ class FileStore:
     def put(self, payload: bytes, suffix: str = "") -> tuple[str, Path]:
         digest = hashlib.sha256(payload).hexdigest()
         path = self._path(digest, suffix)
-        if not path.exists():
+        try:
+            if path.stat().st_size == len(payload):
+                return digest, path  # content-addressed: same name, same size, same bytes
+        except FileNotFoundError:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(payload)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+        if not self.fsync:  # bulk import: plain writes, one sync() at the end
+            path.write_bytes(payload)
+            return digest, path
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return digest, path
+
+    @staticmethod
+    def sync() -> None:
+        os.sync()
 
     def attach(self, filename: str, content_type: str, payload: bytes,
                index: int) -> Attachment:

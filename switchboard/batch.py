@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tickets import store
 from tickets.catalog import OrderRef, orders_for_contacts
@@ -22,7 +24,7 @@ from tickets.customers import name_key
 from tickets.fastsql import FastInsert
 from tickets.identities import IdentityKind, sender_identity
 from tickets.messages import InboundMessage
-from tickets.schema import customers, identities
+from tickets.schema import customers, identities, ticket_participants
 
 Identity = tuple[str, str]
 
@@ -32,6 +34,10 @@ _KNOWN = (
     .where(identities.c.kind.in_(bindparam("kinds", expanding=True)),
            identities.c.value.in_(bindparam("values", expanding=True)))
 )
+MAX_PARTICIPANTS = 5
+_IS_PARTICIPANT = select(ticket_participants.c.ticket_id).where(
+    ticket_participants.c.ticket_id == bindparam("ticket_id"),
+    ticket_participants.c.address == bindparam("address"))
 _NEW_CUSTOMER = FastInsert(customers, returning_id=True)
 _NEW_IDENTITIES = FastInsert(identities)
 
@@ -48,6 +54,7 @@ class Batch:
         self._first_contact: set[Identity] = set()
         self._orders: dict[str, list[OrderRef]] = {}
         self._after: list[Callable[[], None]] = []
+        self._participants: dict[tuple[int, str], None] = {}
 
     def prepare(self, messages: Sequence[InboundMessage]) -> None:
         """Resolve every sender of the batch, creating the customers seen for the first time
@@ -136,6 +143,29 @@ class Batch:
         else:
             store.insert_journal(self.conn, rows)
 
+    def add_participants(self, ticket_id: int, addresses: Sequence[str]) -> None:
+        """People copied on the ticket's mail may answer into it; a mail to a crowd (more
+        than MAX_PARTICIPANTS addresses) adds none."""
+        if not addresses or len(addresses) > MAX_PARTICIPANTS:
+            return
+        for address in addresses:
+            self._participants[(ticket_id, address)] = None
+        if not self.deferred:
+            self._flush_participants()
+
+    def is_participant(self, ticket_id: int, address: str) -> bool:
+        if (ticket_id, address) in self._participants:
+            return True
+        return self.conn.execute(_IS_PARTICIPANT, {"ticket_id": ticket_id,
+                                                   "address": address}).first() is not None
+
+    def _flush_participants(self) -> None:
+        if self._participants:
+            insert = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+            self.conn.execute(insert(ticket_participants).on_conflict_do_nothing(), [
+                {"ticket_id": t, "address": a, "role": "cc"} for t, a in self._participants])
+            self._participants.clear()
+
     def after_messages(self, action: Callable[[], None]) -> None:
         """Run `action` once the batch's messages are written (at once when not deferred):
         what answers a message must come after it."""
@@ -152,6 +182,7 @@ class Batch:
         for action in self._after:
             action()
         self._after.clear()
+        self._flush_participants()
         store.insert_journal(self.conn, self._journal)
         self._journal.clear()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -143,48 +144,97 @@ def ingest_file(settings: Settings, db: Database, path: Path,
          + (f"; {already} already waiting in the inbox" if already else ""))
 
 
-def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str], None],
-               *, quiet: bool = False) -> dict[str, int]:
-    """A folder of .eml files or an mbox, through the email connector and the pipeline."""
+_WORKER_INTAKE: Any = None
+
+
+def _start_parser(settings: Settings) -> None:
+    """In each parsing process: an intake whose inbox is the caller (messages go back)."""
+    global _WORKER_INTAKE
     from connectors.email.intake import MailIntake
-    from connectors.email.sources import raw_messages
     from switchboard.email_wiring import make_intake
 
+    base = make_intake(settings, Database.unpooled("sqlite://"), SystemClock())
+    for store in (base.raw_store, base.attachments):
+        store.fsync = False  # one sync for the whole import, before the inbox commit
+    _WORKER_INTAKE = MailIntake(base.mailboxes, base.raw_store, base.attachments,
+                                lambda _message: True, SystemClock())
+
+
+def _parse_file(item: tuple[str, str]) -> tuple[str, dict[str, Any] | None, str | None]:
+    origin, location = item
+    try:
+        raw = Path(location).read_bytes() if location else b""
+        return origin, _WORKER_INTAKE.take(raw).message.to_dict(), None
+    except Exception as exc:  # one unreadable file must not stop a migration
+        return origin, None, f"{type(exc).__name__}: {exc}"
+
+
+def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str], None],
+               *, quiet: bool = False, workers: int | None = None) -> dict[str, int]:
+    """A folder of .eml files or an mbox, through the email connector and the pipeline.
+    Parsing and storing the files runs in one process per core while this one feeds what
+    they return to the inbox and runs the pipeline (the one writer), a thousand at a time.
+    Old mail is history: its senders get no acknowledgement now."""
+    from collections.abc import Iterable
+    from concurrent.futures import ProcessPoolExecutor
+
+    from connectors.email.sources import raw_messages
+
     clock = SystemClock()
-    pending: list[InboundMessage] = []
-
-    def collect(message: InboundMessage) -> bool:
-        pending.append(message)
-        return True
-
-    base = make_intake(settings, db, clock)
-    intake = MailIntake(base.mailboxes, base.raw_store, base.attachments, collect, clock)
-    read = failed = 0
-    for origin, raw in raw_messages(path):
-        read += 1
-        try:
-            intake.take(raw)
-        except Exception as exc:  # one unreadable file must not stop a migration
-            failed += 1
-            echo(f"{origin}: not taken: {type(exc).__name__}: {exc}")
-    now = clock.now()
-    queued = 0
-    with db.write() as conn:
-        for start in range(0, len(pending), 1000):
-            queued += inbox.put_many(conn, pending[start:start + 1000], now)
-    pipeline = Pipeline(settings, db, clock, secret=load_secret(settings))
+    pipeline = Pipeline(settings, db, clock, secret=load_secret(settings), acknowledge=False)
     counts: dict[str, int] = {}
-    while outcomes := pipeline.run_batch():
-        for o in outcomes:
-            counts[o.action] = counts.get(o.action, 0) + 1
-            if not quiet:
-                echo(f"{o.external_id}: {o.action} {o.ref or o.error or ''}".rstrip())
-        if all(o.action in ("failed", "dead") for o in outcomes):
-            break
+    failed = queued = taken = 0
+
+    def drain(batch: list[InboundMessage]) -> None:
+        nonlocal queued
+        os.sync()  # the raw mail and attachments are on disk before the inbox says so
+        with db.write() as conn:
+            queued += inbox.put_many(conn, batch, clock.now())
+        while outcomes := pipeline.run_batch():
+            for o in outcomes:
+                counts[o.action] = counts.get(o.action, 0) + 1
+                if not quiet:
+                    echo(f"{o.external_id}: {o.action} {o.ref or o.error or ''}".rstrip())
+            if all(o.action in ("failed", "dead") for o in outcomes):
+                break
+
+    def consume(results: Iterable[tuple[str, dict[str, Any] | None, str | None]]) -> None:
+        nonlocal failed, taken
+        batch: list[InboundMessage] = []
+        for origin, data, error in results:
+            if data is None:
+                failed += 1
+                echo(f"{origin}: not taken: {error}")
+                continue
+            batch.append(InboundMessage.from_dict(data))
+            taken += 1
+            if len(batch) >= 1000:
+                drain(batch)
+                batch = []
+        drain(batch)
+
+    if path.is_dir():
+        items = [(str(f), str(f)) for f in sorted(path.rglob("*.eml"))]
+    else:  # an mbox: split it into files first so the parsers can share the work
+        spool = Path(settings.email.raw_dir) / "spool"
+        spool.mkdir(parents=True, exist_ok=True)
+        items = []
+        for number, (origin, raw) in enumerate(raw_messages(path)):
+            spooled = spool / f"{number:08d}.eml"
+            spooled.write_bytes(raw)
+            items.append((origin, str(spooled)))
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers > 1 and len(items) >= 200:
+        with ProcessPoolExecutor(workers, initializer=_start_parser,
+                                 initargs=(settings,)) as pool:
+            consume(pool.map(_parse_file, items, chunksize=32))
+    else:
+        _start_parser(settings)
+        consume(_parse_file(item) for item in items)
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing to do"
-    echo(f"{read} messages read from {path}: {summary}"
+    echo(f"{len(items)} messages read from {path}: {summary}"
          + (f"; {failed} unreadable" if failed else "")
-         + (f"; {len(pending) - queued} already waiting" if len(pending) > queued else ""))
+         + (f"; {taken - queued} already waiting" if taken > queued else ""))
     return counts
 
 

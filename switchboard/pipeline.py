@@ -27,7 +27,7 @@ from switchboard.classification import (
 )
 from switchboard.settings import Settings
 from switchboard.templates import Templates
-from switchboard.threads import Thread, Threader, add_participants
+from switchboard.threads import Thread, Threader
 from tickets import customers, inbox, store
 from tickets.catalog import orders_for_contacts
 from tickets.clock import Clock
@@ -67,7 +67,8 @@ class _Ticket:
 class Pipeline:
     def __init__(self, settings: Settings, db: Database, clock: Clock,
                  classifiers: ClassifierCache | None = None, secret: bytes = b"",
-                 templates: Templates | None = None) -> None:
+                 templates: Templates | None = None, acknowledge: bool = True) -> None:
+        """`acknowledge=False` for imports of old mail: history gets no "we received it"."""
         self.settings = settings
         self.db = db
         self.clock = clock
@@ -76,6 +77,7 @@ class Pipeline:
         self.prefix = settings.tickets.ref_prefix
         self.threader = Threader(settings, secret)
         self.acknowledger = Acknowledger(settings, secret, templates or Templates())
+        self.acknowledge = acknowledge
 
     def run_batch(self, limit: int | None = None) -> list[Outcome]:
         """Claim up to `limit` inbox items and process them; [] when the inbox is empty.
@@ -185,9 +187,9 @@ class Pipeline:
         })
         if channel == "email":
             participants = [a for a in message.meta.get("participants", "").split(",") if a]
-            add_participants(conn, ticket.id, [value, *participants])
+            batch.add_participants(ticket.id, [value, *participants])
         batch.add_journal(ticket.id, journal)
-        if action == "created":
+        if action == "created" and self.acknowledge:
             def acknowledge() -> None:
                 entry = self.acknowledger.after_open(
                     conn, ticket.id, ticket.department, message, message.sender_name, now)

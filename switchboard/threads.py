@@ -14,14 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from switchboard.batch import Batch
 from switchboard.settings import Settings
 from tickets import store
 from tickets.messages import InboundMessage
 from tickets.refs import find_refs, format_ref, parse_reply_token
-from tickets.schema import ticket_participants
 from tickets.store import CLOSED_STATUSES, TicketHead
 
 
@@ -30,27 +29,6 @@ class Thread:
     ticket: TicketHead | None
     reason: str
     linked_to: int | None = None
-
-
-MAX_PARTICIPANTS_PER_MESSAGE = 5  # more recipients than this looks like a mass mailing
-
-
-def add_participants(conn: Connection, ticket_id: int, addresses: list[str]) -> None:
-    """People copied on the ticket's mail may answer into it; a mail to a crowd adds none."""
-    if not addresses or len(addresses) > MAX_PARTICIPANTS_PER_MESSAGE:
-        return
-    known = set(conn.execute(select(ticket_participants.c.address)
-                             .where(ticket_participants.c.ticket_id == ticket_id)).scalars())
-    fresh = [a for a in dict.fromkeys(addresses) if a not in known]
-    if fresh:
-        conn.execute(ticket_participants.insert(),
-                     [{"ticket_id": ticket_id, "address": a, "role": "cc"} for a in fresh])
-
-
-def is_participant(conn: Connection, ticket_id: int, address: str) -> bool:
-    return conn.execute(select(ticket_participants.c.ticket_id).where(
-        ticket_participants.c.ticket_id == ticket_id,
-        ticket_participants.c.address == address)).first() is not None
 
 
 class Threader:
@@ -66,7 +44,7 @@ class Threader:
             head = store.get_head(conn, ticket_id)
             if head is None:
                 continue
-            if head.customer_id == customer_id or is_participant(conn, head.id, sender):
+            if head.customer_id == customer_id or batch.is_participant(head.id, sender):
                 return self._continue(head, how, now)
         if message.conversation:
             head = store.latest_by_thread_key(conn, message.conversation)

@@ -30,6 +30,9 @@ _IDENTITIES_OF = FastSelect(select(identities.c.kind, identities.c.value)
                             .where(identities.c.customer_id == bindparam("customer_id"))
                             .order_by(identities.c.id))
 _INSERT_CUSTOMER = customers.insert()
+_SAME_NAME = FastSelect(select(customers.c.id).where(
+    customers.c.name_key == bindparam("key"), customers.c.id != bindparam("me"),
+    customers.c.merged_into.is_(None)).limit(5))
 _INSERT_IDENTITY = identities.insert()
 
 
@@ -97,14 +100,7 @@ def suggest_by_name(
     key = name_key(name)
     if key is None:
         return []
-    rows = conn.execute(
-        select(customers.c.id).where(
-            customers.c.name_key == key,
-            customers.c.id != customer_id,
-            customers.c.merged_into.is_(None),
-        ).limit(5)
-    ).all()
-    candidates = [int(r.id) for r in rows]
+    candidates = [int(row[0]) for row in _SAME_NAME.all(conn, {"key": key, "me": customer_id})]
     for candidate in candidates:
         exists = conn.execute(
             select(merge_suggestions.c.id).where(

@@ -63,10 +63,10 @@ class JournalEntry:
 _MESSAGE_EXISTS = select(messages.c.id).where(
     messages.c.channel == bindparam("channel"), messages.c.external_id == bindparam("external_id"))
 _HEAD_BY_ID = FastSelect(select(*_HEAD_COLUMNS).where(tickets.c.id == bindparam("id")))
-_TICKET_OF_MESSAGE = (
+_TICKET_OF_MESSAGE = FastSelect(
     select(messages.c.ticket_id)
     .where(messages.c.channel == bindparam("channel"),
-           messages.c.external_id.in_(bindparam("ids", expanding=True)))
+           messages.c.external_id == bindparam("external_id"))
     .order_by(messages.c.id.desc())
     .limit(1)
 )
@@ -103,12 +103,13 @@ def get_head(conn: Connection, ticket_id: int) -> TicketHead | None:
 
 
 def ticket_of_message(conn: Connection, channel: str, external_ids: Sequence[str]) -> int | None:
-    """The ticket holding any of these platform message ids (email threading by Message-ID)."""
-    if not external_ids:
-        return None
-    row = conn.execute(_TICKET_OF_MESSAGE, {"channel": channel,
-                                            "ids": list(external_ids)}).first()
-    return None if row is None else int(row.ticket_id)
+    """The ticket holding the first of these platform message ids that has one (email
+    threading by Message-ID: In-Reply-To first, then References from the newest)."""
+    for external_id in external_ids:  # the most recent first; one indexed lookup each
+        row = _TICKET_OF_MESSAGE.first(conn, {"channel": channel, "external_id": external_id})
+        if row is not None:
+            return int(row[0])
+    return None
 
 
 def latest_by_thread_key(conn: Connection, thread_key: str) -> TicketHead | None:

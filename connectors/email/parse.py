@@ -19,7 +19,9 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from email.message import EmailMessage, Message
+from email.header import Header
+from email.header import decode_header as decode_header_parts
+from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
 import html2text
@@ -28,6 +30,7 @@ MAX_PARTS = 200
 MAX_DEPTH = 8
 FALLBACK_CHARSETS = ("utf-8", "cp1258", "latin-1")
 _MSGID = re.compile(r"<[^<>\s]+>")
+_SURROGATES = re.compile("[\udc80-\udcff]")  # how compat32 carries 8-bit header bytes
 _AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
 _DAEMONS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
 
@@ -80,51 +83,85 @@ def parse(raw: bytes) -> ParsedMail:
     if b"\x00" in raw:
         problems.append("NUL bytes removed")
         raw = raw.replace(b"\x00", b"")
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    subject = _clean_header(_header(msg, "Subject", problems))
-    from_name, from_address = _first_address(msg, "From", problems)
-    _, reply_to = _first_address(msg, "Reply-To", problems)
+    # compat32 hands back raw header strings: decoding them ourselves (RFC 2047, with
+    # charset fallbacks) is both more forgiving and ten times faster than the `default`
+    # policy's header registry, which dominated the cost of ingesting mail.
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    headers = _index(msg)
+    subject = _clean_header(_header(headers, "Subject", problems))
+    from_name, from_address = _first_address(headers, "From", problems)
+    _, reply_to = _first_address(headers, "Reply-To", problems)
     text, html = _body(msg, problems)
     attachments = tuple(_attachments(msg, problems))
-    auto, bounced = _robot(msg, from_address, problems)
+    auto, bounced = _robot(msg, headers, from_address, problems)
     return ParsedMail(
-        message_id=_msgid(_header(msg, "Message-ID", problems)),
+        message_id=_msgid(_header(headers, "Message-ID", problems)),
         from_address=from_address,
         from_name=from_name,
         reply_to=reply_to,
-        to=_addresses(msg, "To", problems),
-        cc=_addresses(msg, "Cc", problems),
+        to=_addresses(headers, "To", problems),
+        cc=_addresses(headers, "Cc", problems),
         subject=subject,
-        date=_date(_header(msg, "Date", problems)),
-        in_reply_to=tuple(dict.fromkeys(_MSGID.findall(_header(msg, "In-Reply-To", problems)))),
-        references=tuple(dict.fromkeys(_MSGID.findall(_header(msg, "References", problems)))),
+        date=_date(_header(headers, "Date", problems)),
+        in_reply_to=tuple(dict.fromkeys(_MSGID.findall(_header(headers, "In-Reply-To", problems)))),
+        references=tuple(dict.fromkeys(_MSGID.findall(_header(headers, "References", problems)))),
         text=text,
         html=html,
         attachments=attachments,
         auto=auto,
         bounced_message_id=bounced,
-        suppress_auto_response=bool(_header(msg, "X-Auto-Response-Suppress", problems)),
+        suppress_auto_response=bool(_header(headers, "X-Auto-Response-Suppress", problems)),
         problems=tuple(problems),
         sha256=hashlib.sha256(raw).hexdigest(),
     )
 
 
-def _header(msg: Message, name: str, problems: list[str]) -> str:
-    """A header as text, decoded; broken encodings are decoded with replacement."""
-    try:
-        value = msg.get(name)
-    except Exception as exc:  # the header parser raises on some malformed input
-        problems.append(f"{name}: {type(exc).__name__}")
-        raw = msg.get_all(name, failobj=[]) if hasattr(msg, "get_all") else []
-        value = raw[0] if raw else None
+def decode_header(value: object, problems: list[str] | None = None) -> str:
+    """RFC 2047 encoded words to text, each in its declared charset or, when that fails,
+    UTF-8 / Windows-1258 / Latin-1; raw 8-bit headers are decoded the same way."""
     if value is None:
         return ""
-    try:
-        return str(value)
-    except Exception:
-        problems.append(f"{name}: undecodable, kept with replacement")
-        return str(value).encode("utf-8", "replace").decode("utf-8", "replace")
+    if isinstance(value, Header):
+        chunks = [(str(s), None) if isinstance(s, str) else (s, c)
+                  for s, c in decode_header_parts(value)]
+    else:
+        text = str(value)
+        try:
+            chunks = decode_header_parts(text)
+        except Exception:
+            chunks = [(text, None)]
+    out: list[str] = []
+    for chunk, charset in chunks:
+        if isinstance(chunk, bytes):
+            out.append(decode_bytes(chunk, charset, problems if problems is not None else []))
+        else:
+            out.append(chunk)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+Headers = dict[str, list[str]]
+
+
+def _index(msg: Message) -> Headers:
+    """Header name (lower case) → its values, in one pass: `Message.get` rescans every
+    header for every lookup, and a mail is looked up about twenty times."""
+    index: Headers = {}
+    for name, value in msg.items():
+        index.setdefault(name.lower(), []).append(value)
+    return index
+
+
+def _header(headers: Headers, name: str, problems: list[str]) -> str:
+    """A header as text, decoded; broken encodings are decoded with replacement."""
+    values = headers.get(name.lower())
+    if not values:
+        return ""
+    value = values[0]
+    if isinstance(value, str) and _SURROGATES.search(value):
+        # 8-bit bytes in a header arrive as surrogates: recover them and decode properly
+        raw = value.encode("utf-8", "surrogateescape")
+        return decode_bytes(raw, None, problems)
+    return decode_header(value, problems)
 
 
 def _clean_header(value: str) -> str:
@@ -138,28 +175,33 @@ def _msgid(value: str) -> str | None:
     return found[0] if found else None
 
 
-def _addresses(msg: Message, name: str, problems: list[str]) -> tuple[str, ...]:
-    values = msg.get_all(name, failobj=[])
+def _addresses(headers: Headers, name: str, problems: list[str]) -> tuple[str, ...]:
+    values = headers.get(name.lower(), [])
     try:
-        pairs = getaddresses([str(v) for v in values])
+        pairs = getaddresses([_raw_header(v) for v in values])
     except Exception:
         problems.append(f"{name}: unreadable address list")
         return ()
     return tuple(addr.strip().lower() for _, addr in pairs if "@" in addr)
 
 
-def _first_address(msg: Message, name: str,
+def _first_address(headers: Headers, name: str,
                    problems: list[str]) -> tuple[str | None, str | None]:
-    values = msg.get_all(name, failobj=[])
+    values = headers.get(name.lower(), [])
     try:
-        pairs = getaddresses([str(v) for v in values])
+        pairs = getaddresses([_raw_header(v) for v in values])
     except Exception:
         problems.append(f"{name}: unreadable address")
         return None, None
     for display, addr in pairs:
         if "@" in addr:
-            return (_clean_header(display) or None), addr.strip().lower()
+            return (_clean_header(decode_header(display, problems)) or None), addr.strip().lower()
     return None, None
+
+
+def _raw_header(value: object) -> str:
+    text = str(value)
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _date(value: str) -> datetime | None:
@@ -240,7 +282,7 @@ def html_to_text(html: str) -> str:
     return converter.handle(html).strip()
 
 
-def _body(msg: EmailMessage, problems: list[str]) -> tuple[str, str | None]:
+def _body(msg: Message, problems: list[str]) -> tuple[str, str | None]:
     plain: str | None = None
     html: str | None = None
     for part in _parts(msg, problems):
@@ -261,7 +303,7 @@ def _body(msg: EmailMessage, problems: list[str]) -> tuple[str, str | None]:
     return (plain or "").strip(), html
 
 
-def _attachments(msg: EmailMessage, problems: list[str]) -> Iterator[MailPart]:
+def _attachments(msg: Message, problems: list[str]) -> Iterator[MailPart]:
     body_used = {"text/plain": False, "text/html": False}
     for part in _parts(msg, problems):
         kind = part.get_content_type()
@@ -291,7 +333,7 @@ def _attachments(msg: EmailMessage, problems: list[str]) -> Iterator[MailPart]:
         yield MailPart(name, kind, payload, inline=disposition == "inline")
 
 
-def _robot(msg: Message, from_address: str | None,
+def _robot(msg: Message, headers: Headers, from_address: str | None,
            problems: list[str]) -> tuple[str | None, str | None]:
     """("bounce", original Message-ID) for delivery reports, ("auto-reply", None) for
     out-of-office and other machine answers (RFC 3834), (None, None) for people.
@@ -301,15 +343,15 @@ def _robot(msg: Message, from_address: str | None,
     report_type = (msg.get_param("report-type") or "")
     is_report = content_type == "multipart/report" and str(report_type).lower() in (
         "delivery-status", "disposition-notification")
-    return_path = _header(msg, "Return-Path", problems).strip()
+    return_path = _header(headers, "Return-Path", problems).strip()
     if is_report or (from_address and _DAEMONS.match(from_address)) or return_path == "<>":
         return "bounce", _original_message_id(msg)
-    auto_submitted = _header(msg, "Auto-Submitted", problems).strip().lower()
+    auto_submitted = _header(headers, "Auto-Submitted", problems).strip().lower()
     if auto_submitted and auto_submitted != "no":
         return "auto-reply", None
-    if _header(msg, "X-Autoreply", problems) or _header(msg, "X-Autorespond", problems):
+    if _header(headers, "X-Autoreply", problems) or _header(headers, "X-Autorespond", problems):
         return "auto-reply", None
-    if _header(msg, "Precedence", problems).strip().lower() in _AUTO_PRECEDENCE:
+    if _header(headers, "Precedence", problems).strip().lower() in _AUTO_PRECEDENCE:
         return "auto-reply", None
     return None, None
 

@@ -1,0 +1,58 @@
+"""`switchboard ingest-eml` throughput: parse, keep raw mail and attachments, inbox, and
+the whole pipeline into SQLite tickets.
+
+    python -m benchmarks.bench_email [--messages 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.mail_folder import build
+from switchboard.commands import ingest_eml
+from switchboard.settings import load_settings
+from tickets import migrate
+from tickets.database import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> dict[str, float]:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=3)
+    options, _ = parser.parse_known_args()
+    rates = sorted(run_once(options.messages) for _ in range(options.rounds))
+    median = rates[len(rates) // 2]
+    print(f"ingest-eml: median {median:,.0f} messages/s over {options.rounds} runs "
+          f"(best {rates[-1]:,.0f}/s)")
+    return {"ingest_eml_median_per_s": median}
+
+
+def run_once(messages: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "mail"
+        build(folder, messages)
+        url = f"sqlite:///{tmp}/bench.db"
+        settings = load_settings(ROOT / "config.yaml", environ={"SWITCHBOARD_SECRET": "bench"},
+                                 overrides={"database.url": url,
+                                            "email.raw_dir": f"{tmp}/raw",
+                                            "email.attachments.dir": f"{tmp}/files"})
+        db = Database(url)
+        migrate.upgrade(db)
+        started = time.perf_counter()
+        counts = ingest_eml(settings, db, folder, lambda _line: None, quiet=True)
+        elapsed = time.perf_counter() - started
+        db.dispose()
+    rate = messages / elapsed
+    print(f"ingest-eml: {rate:,.0f} messages/s ({messages:,} .eml files, "
+          f"{counts.get('created', 0):,} tickets, {counts.get('joined', 0):,} replies "
+          f"joined, in {elapsed:.1f} s: parse, raw + attachments to disk, inbox, pipeline)")
+    return rate
+
+
+if __name__ == "__main__":
+    main()

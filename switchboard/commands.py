@@ -260,8 +260,13 @@ def show_ticket(settings: Settings, db: Database, ref: str, as_json: bool,
          f"{local_iso(ticket['created_at'], zone)}")
     echo("")
     for m in ticket["messages"]:
+        delivery = ""
+        if m["delivery"]:
+            error = f": {m['delivery_error']}" if m["delivery_error"] else ""
+            delivery = f" ({m['delivery']}{error})"
+        attached = f" [{len(m['attachments'])} attachment(s)]" if m["attachments"] else ""
         echo(f"[{local_iso(m['created_at'], zone)}] {m['direction']} {m['channel']} "
-             f"{m['author']}:")
+             f"{m['author']}{delivery}{attached}:")
         for line in m["text"].splitlines() or [""]:
             echo(f"    {line}")
     echo("")

@@ -105,3 +105,21 @@ def record_outbound(conn: Connection, *, ticket_id: int, message: OutboundMessag
     outbox_id = outbox.enqueue(conn, ticket_id=ticket_id, message=message, kind=kind, now=now,
                                message_id=message_id)
     return message_id, outbox_id
+
+
+class CannotReply(Exception):
+    """A reply that cannot be composed (no channel support yet, nobody to write to)."""
+
+
+def compose_reply(conn: Connection, settings: Settings, secret: bytes, ticket_id: int,
+                  text: str, html: str | None = None) -> OutboundMessage:
+    """An agent's answer on the channel the customer wrote on."""
+    channel = conn.execute(select(tickets.c.channel)
+                           .where(tickets.c.id == ticket_id)).scalar()
+    if channel == Channel.EMAIL.value:
+        thread = email_thread(conn, settings, ticket_id)
+        if thread is None or not thread.customer_address:
+            raise CannotReply("the ticket has no email from the customer to answer")
+        return compose_email(settings, secret, ticket_id, thread, text, html,
+                             automatic=False)
+    raise CannotReply(f"answering on {channel} is not available yet")

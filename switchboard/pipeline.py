@@ -155,9 +155,11 @@ class Pipeline:
         prepared = classifier.prepare(message.text, message.subject)
         journal: list[JournalEntry] = [self._identified(conn, customer_id, first_contact, kind,
                                                         value, supplier_id, message, now)]
-        mentions = prepared.entities.phones or prepared.entities.emails
+        reply_to = message.meta.get("reply_to")
+        mentions = prepared.entities.phones or prepared.entities.emails or reply_to
         if supplier_id is None and mentions:
-            linked = self._link_identities(conn, customer_id, prepared, now, journal, batch)
+            linked = self._link_identities(conn, customer_id, prepared, now, journal, batch,
+                                           reply_to)
             first_contact = first_contact and linked == customer_id
             customer_id = linked
         if first_contact and not mentions:  # the sender is the only identity: prefetched
@@ -245,11 +247,14 @@ class Pipeline:
                             data={"customer_id": customer_id, "new": False})
 
     def _link_identities(self, conn: Connection, customer_id: int, prepared: Prepared,
-                         now: datetime, journal: list[JournalEntry], batch: Batch) -> int:
+                         now: datetime, journal: list[JournalEntry], batch: Batch,
+                         reply_to: str | None = None) -> int:
         """Phones and emails written in the message belong to the writer; if one is already
         another customer's, the two are the same person (exact match) and are merged."""
         found = [(IdentityKind.PHONE.value, p) for p in prepared.entities.phones]
         found += [(IdentityKind.EMAIL.value, e) for e in prepared.entities.emails]
+        if reply_to:  # "answer me here": the writer's own address, as much as From
+            found.append((IdentityKind.EMAIL.value, reply_to))
         for kind, value in found:
             merge = customers.link(conn, customer_id, kind, value, now, source="message text")
             if merge is not None:

@@ -29,10 +29,17 @@ class Services:
         self.smtp: asyncio.Server | None = None
         self.pollers: list[ImapPoller] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake_worker(self) -> None:
         if self.worker is not None:
             self.worker.wake()
+
+    def wake_dispatcher_threadsafe(self) -> None:
+        """For code running in a thread (sync endpoints): asyncio events are not
+        thread-safe, so the wake-up is handed to the loop."""
+        if self.dispatcher is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self.dispatcher.wake)
 
     def senders(self) -> dict[str, Sender]:
         senders: dict[str, Sender] = {}
@@ -43,7 +50,7 @@ class Services:
 
     async def start(self) -> None:
         rt = self.rt
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         if self.run_worker:
             self.worker = Worker(rt.pipeline, rt.settings.worker.idle_sleep.total_seconds())
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))

@@ -58,7 +58,13 @@ class Threader:
         return Thread(None, "new conversation")
 
     def _hints(self, batch: Batch, message: InboundMessage) -> list[tuple[int, str]]:
+        """Candidate tickets in the order the evidence deserves: the message ids it answers,
+        our signed Reply-To token, then a reference quoted in the subject or text."""
         hints: list[tuple[int, str]] = []
+        if message.thread_keys:
+            replied = batch.ticket_of_message(message.channel.value, message.thread_keys)
+            if replied is not None:
+                hints.append((replied, "reply to an earlier message of the ticket"))
         token = message.meta.get("reply_token")
         if token:
             ticket_id = parse_reply_token(token, self.secret)
@@ -68,10 +74,6 @@ class Threader:
         if "-" in haystack:
             hints += [(t, f"ticket reference {format_ref(self.prefix, t)} quoted")
                       for t in find_refs(haystack, self.prefix)]
-        if message.thread_keys:
-            replied = batch.ticket_of_message(message.channel.value, message.thread_keys)
-            if replied is not None:
-                hints.append((replied, "reply to an earlier message of the ticket"))
         return hints
 
     def _continue(self, head: TicketHead, reason: str, now: datetime) -> Thread:

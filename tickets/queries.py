@@ -99,6 +99,8 @@ def get_ticket(conn: Connection, prefix: str, ticket_id: int) -> dict[str, Any] 
             "created_at": m.created_at,
             "attachments": list(m.attachments or []),
             "external_id": m.external_id,
+            "delivery": (m.meta or {}).get("delivery"),
+            "delivery_error": (m.meta or {}).get("error"),
         }
         for m in conn.execute(select(messages).where(messages.c.ticket_id == ticket_id)
                               .order_by(messages.c.created_at, messages.c.id))

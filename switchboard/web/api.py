@@ -9,13 +9,15 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from switchboard.intake import BadMessage, parse_message
+from switchboard.outgoing import CannotReply, compose_reply, record_outbound
 from switchboard.timefmt import localize
 from switchboard.web.auth import Principal, authenticate
 from switchboard.web.schemas import CustomerOut, Health, Queued, TicketDetailOut, TicketPage
-from tickets import inbox, queries
+from tickets import inbox, queries, store
 from tickets.customers import Tier
 from tickets.identities import normalize_email, normalize_phone
 from tickets.refs import parse_ref
@@ -116,6 +118,48 @@ def get_ticket(request: Request, ref: str, caller: Caller) -> dict[str, Any]:
     if ticket is None or (caller.departments and ticket["department"] not in caller.departments):
         raise HTTPException(404, f"no ticket {ref}")
     return dict(localize(ticket, rt.settings.zone))
+
+
+class ReplyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=50_000)
+    html: str | None = Field(None, max_length=200_000)
+
+
+class ReplyQueued(BaseModel):
+    status: str
+    ticket: str
+    outbox_id: int
+
+
+@router.post("/api/tickets/{ref}/replies", status_code=202, response_model=ReplyQueued,
+             tags=["tickets"])
+def reply(request: Request, ref: str, body: ReplyIn, caller: Caller) -> ReplyQueued:
+    """Answer the customer on their channel; sent by the outbox, delivery shown on the
+    ticket."""
+    rt = runtime(request)
+    ticket_id = parse_ref(ref)
+    if ticket_id is None:
+        raise HTTPException(404, f"{ref!r} is not a ticket reference")
+    now = rt.clock.now()
+    with rt.db.write() as conn:
+        head = store.get_head(conn, ticket_id)
+        if head is None or (caller.departments and head.department not in caller.departments):
+            raise HTTPException(404, f"no ticket {ref}")
+        try:
+            message = compose_reply(conn, rt.settings, rt.secret, ticket_id, body.text,
+                                    body.html)
+        except CannotReply as exc:
+            raise HTTPException(409, str(exc)) from None
+        _, outbox_id = record_outbound(conn, ticket_id=ticket_id, message=message,
+                                       kind="reply", author=caller.name, now=now)
+        store.append_journal(conn, ticket_id, now, [store.JournalEntry(
+            "replied", f"{caller.name} answered the customer by {message.channel.value}",
+            actor=caller.name, data={"outbox_id": outbox_id})])
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        services.wake_dispatcher_threadsafe()
+    return ReplyQueued(status="queued", ticket=message.ticket_ref, outbox_id=outbox_id)
 
 
 @router.get("/api/customers", response_model=CustomerOut, tags=["customers"])

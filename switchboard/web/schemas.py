@@ -48,6 +48,8 @@ class MessageOut(BaseModel):
     created_at: str
     attachments: list[dict[str, Any]]
     external_id: str | None
+    delivery: str | None = None  # for what we sent: queued, sent or failed
+    delivery_error: str | None = None
 
 
 class JournalOut(BaseModel):

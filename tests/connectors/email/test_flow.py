@@ -222,3 +222,32 @@ async def test_relay_down_then_up_sends_exactly_once(mail: Mail, clock: ManualCl
     await mail.settle()
     assert len(mail.sent()) == 1
     assert mail.ticket(1)["messages"][1]["direction"] == "out"
+
+
+async def test_agent_reply_through_the_api_threads_and_is_marked_sent(mail: Mail) -> None:
+    import httpx
+
+    from switchboard.web import create_app
+
+    await mail.send(customer_mail("Hàng bị vỡ"))
+    await mail.settle()
+    app = create_app(mail.rt, run_worker=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://sb") as client:
+        response = await client.post("/api/tickets/MC-1/replies",
+                                     json={"text": "Chào chị Lan, shop gửi hàng mới ngay."},
+                                     headers={"Authorization": "Bearer agent-secret"})
+        assert response.status_code == 202, response.text
+        assert (await client.post("/api/tickets/MC-9/replies", json={"text": "x"},
+                                  headers={"Authorization": "Bearer agent-secret"})
+                ).status_code == 404
+    await mail.settle()
+    ack, answer = mail.sent()
+    assert answer["Subject"] == "Re: [#MC-1] Đơn hàng bị vỡ"
+    assert answer["Auto-Submitted"] is None
+    assert answer["In-Reply-To"] == "<c1@gmail.com>"
+    assert answer.get_body(("plain",)).get_content().startswith("Chào chị Lan, shop gửi")
+    ticket = mail.ticket(1)
+    assert ticket["messages"][-1]["direction"] == "out"
+    assert [j["action"] for j in ticket["journal"]][-2:] == ["replied", "delivered"]
+    assert ticket["journal"][-2]["actor"] == "agent"

@@ -11,9 +11,11 @@ import logging
 
 from connectors.email.imap_poller import ImapPoller
 from connectors.outbound import Sender
+from connectors.telegram.bot import TelegramConnector
 from switchboard.bootstrap import Runtime
 from switchboard.dispatcher import Dispatcher
 from switchboard.email_wiring import email_sender, make_intake, pollers, start_smtp
+from switchboard.inbox_writer import InboxWriter
 from switchboard.worker import Worker
 
 log = logging.getLogger("switchboard")
@@ -30,6 +32,8 @@ class Services:
         self.pollers: list[ImapPoller] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.inbox_writer: InboxWriter | None = None
+        self.telegram: TelegramConnector | None = None
 
     def wake_worker(self) -> None:
         if self.worker is not None:
@@ -51,6 +55,8 @@ class Services:
     async def start(self) -> None:
         rt = self.rt
         loop = self._loop = asyncio.get_running_loop()
+        self.inbox_writer = InboxWriter(rt.db, rt.clock, on_new=self.wake_worker)
+        self.inbox_writer.start()
         if self.run_worker:
             self.worker = Worker(rt.pipeline, rt.settings.worker.idle_sleep.total_seconds())
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
@@ -72,6 +78,8 @@ class Services:
                 log.info("IMAP polling disabled (no mailbox has an imap: section)")
 
     async def stop(self) -> None:
+        if self.inbox_writer is not None:
+            await self.inbox_writer.stop()
         if self.worker is not None:
             self.worker.stop()
         if self.dispatcher is not None:

@@ -311,6 +311,76 @@ class EmailSettings(_Model):
     message_id_domain: str | None = None
 
 
+class _ChannelModel(_Model):
+    enabled: bool = False
+    acknowledge: bool = True
+
+    def _require(self, *names: str) -> None:
+        if self.enabled:
+            missing = [n for n in names if not getattr(self, n)]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} required when the channel is enabled")
+
+
+class MessengerSettings(_ChannelModel):
+    page_id: str = ""
+    app_secret: str = ""
+    verify_token: str = ""
+    page_access_token: str = ""
+    graph_url: str = "https://graph.facebook.com/v21.0"
+    private_replies: bool = False  # comments: also answer privately in Messenger
+
+    @model_validator(mode="after")
+    def _credentials(self) -> MessengerSettings:
+        self._require("page_id", "app_secret", "verify_token", "page_access_token")
+        return self
+
+
+class TelegramSettings(_ChannelModel):
+    token: str = ""
+    mode: Literal["webhook", "polling"] = "webhook"
+    webhook_secret: str = ""
+    api_url: str | None = None  # another Bot API server (a local one); None: Telegram's
+
+    @model_validator(mode="after")
+    def _credentials(self) -> TelegramSettings:
+        self._require("token")
+        if self.enabled and self.mode == "webhook":
+            self._require("webhook_secret")
+        return self
+
+
+class ZaloSettings(_ChannelModel):
+    app_id: str = ""
+    secret_key: str = ""  # the OA secret key, signs webhooks
+    access_token: str = ""
+    api_url: str = "https://openapi.zalo.me"
+
+    @model_validator(mode="after")
+    def _credentials(self) -> ZaloSettings:
+        self._require("app_id", "secret_key", "access_token")
+        return self
+
+
+class WebCommentSettings(_ChannelModel):
+    secret: str = ""
+    callback_url: str = ""
+    acknowledge: bool = False  # a public comment box: the answer itself is the reply
+
+    @model_validator(mode="after")
+    def _credentials(self) -> WebCommentSettings:
+        self._require("secret")
+        return self
+
+
+class ChannelSettings(_Model):
+    max_body_bytes: int = Field(1_048_576, ge=1024)
+    messenger: MessengerSettings = MessengerSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    zalo: ZaloSettings = ZaloSettings()
+    web_comments: WebCommentSettings = WebCommentSettings()
+
+
 class OutboxSettings(_Model):
     batch_size: int = Field(50, ge=1)
     max_attempts: int = Field(8, ge=1)
@@ -337,6 +407,7 @@ class Settings(_Model):
     rules: tuple[RuleSettings, ...] = ()
     routing: RoutingSettings
     email: EmailSettings = EmailSettings()
+    channels: ChannelSettings = ChannelSettings()
     outbox: OutboxSettings = OutboxSettings()
 
     @field_validator("timezone")

@@ -34,3 +34,16 @@ def test_sender_identity_by_shape_then_channel() -> None:
                                                               "8495484537490329012")
     assert sender_identity("messenger", "6512398745123") == (IdentityKind.MESSENGER,
                                                              "6512398745123")
+
+
+@pytest.mark.parametrize(("channel", "sender", "kind"), [
+    ("telegram", "2265885395", IdentityKind.TELEGRAM),   # a Telegram id is not a phone
+    ("messenger", "1234567890", IdentityKind.MESSENGER),
+    ("telegram", "84936259172", IdentityKind.TELEGRAM),  # bare digits on a platform: an id
+    ("zalo", "0936 259 172", IdentityKind.PHONE),        # written as a phone: a phone
+    ("zalo", "+84 936 259 172", IdentityKind.PHONE),
+    ("phone", "84936259172", IdentityKind.PHONE),        # on the phone channel, any spelling
+])
+def test_platform_ids_are_not_mistaken_for_phones(channel: str, sender: str,
+                                                  kind: IdentityKind) -> None:
+    assert sender_identity(channel, sender)[0] is kind

@@ -83,14 +83,29 @@ def sender_identity(channel: str, sender: str) -> tuple[IdentityKind, str]:
     """The identity a sender address stands for on a channel.
 
     `from` is an email address, a phone number, or the platform's own user id: an address
-    or a number is recognised on any channel (Zalo users are often known by phone), anything
-    else is an id scoped to the channel's platform.
+    is recognised on any channel, a phone number on the phone and API channels in any
+    spelling and on the platforms when written as a phone (Zalo users are often known by
+    phone); anything else is an id scoped to the channel's platform.
     """
     email = normalize_email(sender)
     if email:
         return IdentityKind.EMAIL, email
-    phone = normalize_phone(sender)
-    if phone:
-        return IdentityKind.PHONE, phone
+    if channel in _ANY_SPELLING or _written_as_phone(sender):
+        phone = normalize_phone(sender)
+        if phone:
+            return IdentityKind.PHONE, phone
     kind = CHANNEL_IDENTITY_KIND.get(channel, IdentityKind.API)
     return kind, sender.strip()
+
+
+_ANY_SPELLING = frozenset({"phone", "api", "email"})
+
+
+def _written_as_phone(value: str) -> bool:
+    """On platforms whose user ids are numbers (Telegram's `2265885395`), only a number
+    written the way people write phones is one: with `+`, a leading 0, or 84 and nine more
+    digits."""
+    text = value.strip()
+    digits = re.sub(r"\D", "", text)
+    return text.startswith(("+", "(+", "0")) or (digits.startswith("84") and len(digits) == 11
+                                                  and not text.isdigit())

@@ -10,6 +10,7 @@ in a throw-away Django project under a temporary directory. See README.md beside
 from __future__ import annotations
 
 import argparse
+import email.policy
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -262,6 +264,7 @@ def make_helpdesk_project(tmp: Path, folder: Path) -> Path:
 
 
 def time_helpdesk(project: Path, folder: Path) -> dict[str, object]:
+    early = replies_before_parent(folder)
     print(f"django-helpdesk: manage.py get_email on {folder.name}/ ...", flush=True)
     log = project / "get_email.log"
     with log.open("w") as out:
@@ -291,7 +294,25 @@ def time_helpdesk(project: Path, folder: Path) -> dict[str, object]:
     return {"seconds": seconds, "created": tickets, "joined": followups - tickets,
             "detail": f"{followups} follow-ups, {attachments} attachments, "
                       f"{acknowledged} acknowledgements rendered (locmem), "
-                      f"{left} files left"}
+                      f"{left} files left; {early} replies came before the message "
+                      f"they answer in os.listdir() order (get_email's order), so they "
+                      f"could not thread and opened tickets of their own"}
+
+
+def replies_before_parent(folder: Path) -> int:
+    """Replies that get_email will read before the message they answer: it takes the files
+    in os.listdir() order (on most file systems neither name nor creation order)."""
+    parser = BytesHeaderParser(policy=email.policy.default)
+    seen: set[str] = set()
+    early = 0
+    for name in os.listdir(folder):
+        with open(folder / name, "rb") as f:
+            headers = parser.parse(f)
+        parent = (headers.get("In-Reply-To") or "").strip()
+        if parent and parent not in seen:
+            early += 1
+        seen.add((headers.get("Message-ID") or "").strip())
+    return early
 
 
 # --- Switchboard -----------------------------------------------------------------------
@@ -361,12 +382,11 @@ def report(messages: int, sb: dict[str, object], hd: dict[str, object]) -> None:
         print(f"{name:27}{messages:>9}{seconds:>10.2f}{messages / seconds:>9.0f}"
               f"{r['created']:>9}{r['joined']:>9}")
     ratio = float(hd["seconds"]) / float(sb["seconds"])  # type: ignore[arg-type]
-    print(f"\nratio (django-helpdesk seconds / Switchboard seconds): {ratio:.1f}x")
-    print(textwrap.dedent(f"""
-        Switchboard:     {sb['detail']}
-        django-helpdesk: {hd['detail']}
-        Wall-clock time of the whole command, interpreter start-up included.
-        "replies" = messages added to an existing ticket."""))
+    print(f"\nratio (django-helpdesk seconds / Switchboard seconds): {ratio:.1f}x\n")
+    for name, r in (("Switchboard", sb), ("django-helpdesk", hd)):
+        print(textwrap.fill(f"{name}: {r['detail']}", width=92, subsequent_indent="  "))
+    print("Seconds are the wall-clock time of the whole command, interpreter start-up "
+          "included;\n\"replies\" are messages added to an existing ticket.")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from switchboard.intake import BadMessage, parse_message
 from switchboard.outgoing import CannotReply, compose_reply, record_outbound
@@ -36,7 +35,7 @@ def principal(request: Request) -> Principal:
 Caller = Annotated[Principal, Depends(principal)]
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
+async def read_limited(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
@@ -56,7 +55,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 async def post_message(request: Request, response: Response, caller: Caller) -> Queued:
     """Queue one message `{"external_id", "channel", "from", "subject"?, "text"}`."""
     rt = runtime(request)
-    raw = await _read_limited(request, rt.settings.http.max_body_bytes)
+    raw = await read_limited(request, rt.settings.http.max_body_bytes)
     try:
         message = parse_message(raw, rt.settings.tickets.max_text_chars)
         if not message.external_id:
@@ -66,16 +65,10 @@ async def post_message(request: Request, response: Response, caller: Caller) -> 
         code = 400 if str(exc).startswith(("malformed", "body is not", "expected")) else 422
         raise HTTPException(code, str(exc)) from None
 
-    def store() -> bool:
-        with rt.db.write() as conn:
-            return inbox.put(conn, inbound, rt.clock.now())
+    from switchboard.web.webhooks import deliver
 
-    created = await run_in_threadpool(store)
-    if created:
-        worker = getattr(request.app.state, "worker", None)
-        if worker is not None:
-            worker.wake()
-    else:
+    created = await deliver(request, inbound)
+    if not created:
         response.status_code = 200
     return Queued(status="queued" if created else "duplicate", channel=inbound.channel.value,
                   external_id=inbound.external_id)

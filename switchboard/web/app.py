@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from switchboard.bootstrap import Runtime
 from switchboard.services import Services
 from switchboard.web.api import router
+from switchboard.web.webhooks import router as webhooks
 
 log = logging.getLogger("switchboard.web")
 
@@ -30,6 +31,8 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
         app.state.services = services
         await services.start()
         app.state.worker = services.worker
+        app.state.inbox_writer = services.inbox_writer
+        app.state.telegram = services.telegram
         if not rt.settings.auth.tokens or not any(t.token for t in rt.settings.auth.tokens):
             log.warning("no API tokens configured (auth.tokens): /api answers 401 to everyone")
         try:
@@ -42,6 +45,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.state.runtime = rt
     app.state.worker = None
     app.include_router(router)
+    app.include_router(webhooks)
 
     @app.exception_handler(ValueError)
     async def value_error(_request: Request, exc: ValueError) -> JSONResponse:

@@ -1,0 +1,1 @@
+"""The comment box of each product page on the shop's own website."""

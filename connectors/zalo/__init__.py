@@ -1,0 +1,1 @@
+"""Zalo Official Account: Vietnam's first messaging app, a first-class channel."""

@@ -13,13 +13,22 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from router.language import detect_language
-from switchboard.outgoing import EmailThread, clean_subject, compose_email, record_outbound
+from switchboard.outgoing import (
+    EmailThread,
+    clean_subject,
+    compose_chat,
+    compose_email,
+    record_outbound,
+)
 from switchboard.settings import Settings
 from switchboard.templates import Templates
 from tickets import outbox
 from tickets.messages import Channel, InboundMessage
 from tickets.refs import format_ref
 from tickets.store import JournalEntry
+
+CHAT_ACKS = {Channel.MESSENGER: "messenger", Channel.TELEGRAM: "telegram",
+             Channel.ZALO: "zalo"}
 
 
 class Acknowledger:
@@ -31,6 +40,8 @@ class Acknowledger:
     def after_open(self, conn: Connection, ticket_id: int, department: str,
                    message: InboundMessage, customer_name: str | None,
                    now: datetime) -> JournalEntry | None:
+        if message.channel in CHAT_ACKS:
+            return self._chat(conn, ticket_id, department, message, customer_name, now)
         if message.channel is not Channel.EMAIL:
             return None
         policy = self.settings.email.acknowledgements
@@ -80,6 +91,35 @@ class Acknowledger:
                                             subject=subject) >= policy.max_per_subject:
             return f"{address} already had {policy.max_per_subject} for this subject"
         return None
+
+    def _chat(self, conn: Connection, ticket_id: int, department: str,
+              message: InboundMessage, customer_name: str | None,
+              now: datetime) -> JournalEntry | None:
+        """A short acknowledgement on Messenger, Telegram or Zalo, in the customer's
+        language, at most `max_per_sender` per `window` (the email limits)."""
+        channel_settings = getattr(self.settings.channels, CHAT_ACKS[message.channel])
+        if not (channel_settings.enabled and channel_settings.acknowledge):
+            return None
+        policy = self.settings.email.acknowledgements
+        if outbox.sent_recently(conn, message.channel.value, message.sender, "ack",
+                                now - policy.window) >= policy.max_per_sender:
+            return JournalEntry("acknowledgement", f"no acknowledgement: {message.sender} "
+                                f"already had {policy.max_per_sender} in {policy.window}")
+        lang = message.meta.get("language", "")[:2] or detect_language(message.text)
+        lang = lang if lang in ("vi", "en") else "vi"
+        departments = self.settings.routing.departments
+        ref = format_ref(self.settings.tickets.ref_prefix, ticket_id)
+        text = self.templates.text(
+            "chat/ack", lang, name=customer_name, ref=ref,
+            department=departments[department].name if department in departments
+            else department)
+        meta = {**message.meta, "from": message.sender}
+        composed = compose_chat(self.settings, ticket_id, message.channel, meta, text,
+                                automatic=True)
+        record_outbound(conn, ticket_id=ticket_id, message=composed, kind="ack",
+                        author="switchboard", now=now)
+        return JournalEntry("acknowledgement", f"acknowledgement ({lang}) queued on "
+                            f"{message.channel.value}", data={"language": lang})
 
     @staticmethod
     def _subject_of(message: InboundMessage) -> str:

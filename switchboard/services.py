@@ -13,6 +13,7 @@ from connectors.email.imap_poller import ImapPoller
 from connectors.outbound import Sender
 from connectors.telegram.bot import TelegramConnector
 from switchboard.bootstrap import Runtime
+from switchboard.chat_wiring import chat_senders, telegram_bot
 from switchboard.dispatcher import Dispatcher
 from switchboard.email_wiring import email_sender, make_intake, pollers, start_smtp
 from switchboard.inbox_writer import InboxWriter
@@ -34,6 +35,7 @@ class Services:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.inbox_writer: InboxWriter | None = None
         self.telegram: TelegramConnector | None = None
+        self._telegram_sender: Sender | None = None
 
     def wake_worker(self) -> None:
         if self.worker is not None:
@@ -46,10 +48,12 @@ class Services:
             self._loop.call_soon_threadsafe(self.dispatcher.wake)
 
     def senders(self) -> dict[str, Sender]:
-        senders: dict[str, Sender] = {}
+        senders: dict[str, Sender] = chat_senders(self.rt.settings)
         email = email_sender(self.rt.settings)
         if email is not None:
             senders["email"] = email
+        if self._telegram_sender is not None:
+            senders["telegram"] = self._telegram_sender
         return senders
 
     async def start(self) -> None:
@@ -57,6 +61,12 @@ class Services:
         loop = self._loop = asyncio.get_running_loop()
         self.inbox_writer = InboxWriter(rt.db, rt.clock, on_new=self.wake_worker)
         self.inbox_writer.start()
+        bot = telegram_bot(rt.settings, self.inbox_writer, rt.templates)
+        if bot is not None:
+            self.telegram, self._telegram_sender = bot
+            if rt.settings.channels.telegram.mode == "polling" and self.run_intake:
+                self._tasks.append(asyncio.create_task(self.telegram.poll(),
+                                                       name="telegram-polling"))
         if self.run_worker:
             self.worker = Worker(rt.pipeline, rt.settings.worker.idle_sleep.total_seconds())
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
@@ -78,17 +88,20 @@ class Services:
                 log.info("IMAP polling disabled (no mailbox has an imap: section)")
 
     async def stop(self) -> None:
+        # intake first, then the writer that stores what intake accepted, then the rest
+        if self.telegram is not None:
+            await self.telegram.stop()
+        for poller in self.pollers:
+            poller.stop()
+        if self.smtp is not None:
+            self.smtp.close()
+            await self.smtp.wait_closed()
         if self.inbox_writer is not None:
             await self.inbox_writer.stop()
         if self.worker is not None:
             self.worker.stop()
         if self.dispatcher is not None:
             self.dispatcher.stop()
-        for poller in self.pollers:
-            poller.stop()
-        if self.smtp is not None:
-            self.smtp.close()
-            await self.smtp.wait_closed()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=30)

@@ -9,6 +9,7 @@ is not a ticket. Text, photos and documents become messages whose dedup key is t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC
@@ -90,6 +91,7 @@ class TelegramConnector:
         self.deliver = deliver
         self.greeting = greeting
         self.dispatcher = Dispatcher()
+        self._polling = False
         router = Router(name="switchboard")
         router.message.register(self._start, CommandStart())
         router.message.register(self._message, F.text | F.photo | F.document)
@@ -118,7 +120,19 @@ class TelegramConnector:
 
     async def poll(self) -> None:
         await self.bot.delete_webhook(drop_pending_updates=False)
-        await self.dispatcher.start_polling(self.bot, handle_signals=False)
+        self._polling = True
+        try:
+            await self.dispatcher.start_polling(self.bot, handle_signals=False)
+        finally:
+            self._polling = False
+
+    async def stop(self) -> None:
+        """Stop polling (if it runs) before the inbox writer closes, so no update is
+        taken from Telegram that cannot be stored; then close the HTTP session."""
+        if self._polling:
+            with contextlib.suppress(RuntimeError):  # polling had not really started yet
+                await self.dispatcher.stop_polling()
+        await self.bot.session.close()
 
 
 class TelegramSender:

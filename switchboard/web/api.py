@@ -141,7 +141,7 @@ def reply(request: Request, ref: str, body: ReplyIn, caller: Caller) -> ReplyQue
             raise HTTPException(404, f"no ticket {ref}")
         try:
             message = compose_reply(conn, rt.settings, rt.secret, ticket_id, body.text,
-                                    body.html)
+                                    body.html, now=now)
         except CannotReply as exc:
             raise HTTPException(409, str(exc)) from None
         _, outbox_id = record_outbound(conn, ticket_id=ticket_id, message=message,

@@ -21,3 +21,7 @@ class Sender(Protocol):
         """Send; return the platform's id for what was sent (Message-ID, mid, ...).
         `key` is stable across retries of the same outbox row (an idempotency key)."""
         ...
+
+    async def aclose(self) -> None:
+        """Release connections (called once, at shutdown)."""
+        ...

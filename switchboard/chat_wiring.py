@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import httpx
+
 from connectors.facebook.sender import GraphSender
 from connectors.outbound import Sender
 from connectors.telegram.bot import TelegramConnector, TelegramSender, make_bot
@@ -20,16 +22,20 @@ log = logging.getLogger("switchboard.channels")
 def chat_senders(settings: Settings) -> dict[str, Sender]:
     channels = settings.channels
     senders: dict[str, Sender] = {}
+    timeout = channels.send_timeout.total_seconds()
     if channels.messenger.enabled:
         graph = GraphSender(channels.messenger.graph_url, channels.messenger.page_id,
-                            channels.messenger.page_access_token)
+                            channels.messenger.page_access_token,
+                            httpx.AsyncClient(timeout=timeout))
         senders["messenger"] = senders["facebook_comment"] = graph
     if channels.zalo.enabled:
-        senders["zalo"] = ZaloSender(channels.zalo.api_url, channels.zalo.access_token)
+        senders["zalo"] = ZaloSender(channels.zalo.api_url, channels.zalo.access_token,
+                                     httpx.AsyncClient(timeout=timeout))
     if channels.web_comments.enabled:
         if channels.web_comments.callback_url:
             senders["web_comment"] = CallbackSender(channels.web_comments.callback_url,
-                                                    channels.web_comments.secret)
+                                                    channels.web_comments.secret,
+                                                    httpx.AsyncClient(timeout=timeout))
         else:
             log.info("web comments: no callback_url, answers wait in the outbox")
     for name in ("messenger", "telegram", "zalo", "web_comments"):
@@ -43,7 +49,8 @@ def telegram_bot(settings: Settings, writer: InboxWriter,
     telegram = settings.channels.telegram
     if not telegram.enabled:
         return None
-    bot = make_bot(telegram.token, telegram.api_url)
+    bot = make_bot(telegram.token, telegram.api_url,
+                   settings.channels.send_timeout.total_seconds())
 
     def greeting(language: str) -> str:
         return templates.text("chat/greeting", "en" if language.startswith("en") else "vi")

@@ -112,8 +112,15 @@ class Dispatcher:
         if error:
             meta["error"] = error[:500]
         values: dict[str, object] = {"meta": meta}
-        if external_id and item.message.channel.value != "email":
-            values["external_id"] = external_id  # email ids are ours and set at enqueue
+        channel = item.message.channel.value
+        if external_id and channel != "email":  # email ids are ours and set at enqueue
+            taken = conn.execute(select(messages.c.id).where(
+                messages.c.channel == channel, messages.c.external_id == external_id)
+            ).first()
+            if taken is None:
+                values["external_id"] = external_id
+            else:  # a platform that reuses ids must not make a sent message look unsent
+                meta["platform_id"] = external_id
         conn.execute(update(messages).where(messages.c.id == item.message_id).values(**values))
 
     async def run(self) -> None:

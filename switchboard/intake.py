@@ -60,7 +60,7 @@ class MessageIn(BaseModel):
         )
 
 
-def _reason(exc: ValidationError) -> str:
+def validation_reason(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors():
         where = ".".join(str(p) for p in error["loc"]) or "body"
@@ -87,7 +87,7 @@ def parse_message(raw: bytes | str, max_text_chars: int) -> MessageIn:
     try:
         message = MessageIn.model_validate(data)
     except ValidationError as exc:
-        raise BadMessage(_reason(exc)) from None
+        raise BadMessage(validation_reason(exc)) from None
     if len(message.text) > max_text_chars:
         raise BadMessage(f"text is {len(message.text)} characters; the limit is "
                          f"{max_text_chars}")

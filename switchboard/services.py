@@ -36,6 +36,7 @@ class Services:
         self.inbox_writer: InboxWriter | None = None
         self.telegram: TelegramConnector | None = None
         self._telegram_sender: Sender | None = None
+        self._senders: dict[str, Sender] | None = None
 
     def wake_worker(self) -> None:
         if self.worker is not None:
@@ -48,13 +49,16 @@ class Services:
             self._loop.call_soon_threadsafe(self.dispatcher.wake)
 
     def senders(self) -> dict[str, Sender]:
-        senders: dict[str, Sender] = chat_senders(self.rt.settings)
-        email = email_sender(self.rt.settings)
-        if email is not None:
-            senders["email"] = email
-        if self._telegram_sender is not None:
-            senders["telegram"] = self._telegram_sender
-        return senders
+        """One sender per channel, built once (they hold connection pools)."""
+        if self._senders is None:
+            senders: dict[str, Sender] = chat_senders(self.rt.settings)
+            email = email_sender(self.rt.settings)
+            if email is not None:
+                senders["email"] = email
+            if self._telegram_sender is not None:
+                senders["telegram"] = self._telegram_sender
+            self._senders = senders
+        return self._senders
 
     async def start(self) -> None:
         rt = self.rt
@@ -105,3 +109,5 @@ class Services:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=30)
+        for sender in set((self._senders or {}).values()):
+            await sender.aclose()

@@ -375,6 +375,7 @@ class WebCommentSettings(_ChannelModel):
 
 class ChannelSettings(_Model):
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    send_timeout: Duration = timedelta(seconds=20)  # a platform slower than this: retried
     messenger: MessengerSettings = MessengerSettings()
     telegram: TelegramSettings = TelegramSettings()
     zalo: ZaloSettings = ZaloSettings()

@@ -19,8 +19,8 @@ from sqlalchemy import Connection
 from switchboard.batch import Batch
 from switchboard.settings import Settings
 from tickets import store
-from tickets.messages import InboundMessage
-from tickets.refs import find_refs, format_ref, parse_reply_token
+from tickets.messages import Channel, InboundMessage
+from tickets.refs import find_refs, format_ref, parse_ref, parse_reply_token
 from tickets.store import CLOSED_STATUSES, TicketHead
 
 
@@ -40,6 +40,11 @@ class Threader:
     def find(self, conn: Connection, batch: Batch, message: InboundMessage, customer_id: int,
              sender: str, first_contact: bool, now: datetime) -> Thread:
         channel = message.channel.value
+        named = message.meta.get("ticket") if channel == Channel.PHONE.value else None
+        if named:  # an agent logging a call said which ticket it belongs to
+            head = store.get_head(conn, parse_ref(named) or 0)
+            if head is not None:
+                return self._continue(head, f"the agent filed the call under {named}", now)
         for ticket_id, how in self._hints(batch, message):
             head = store.get_head(conn, ticket_id)
             if head is None:
@@ -52,9 +57,11 @@ class Threader:
                 return self._continue(head, f"same conversation {message.conversation}", now)
         if not first_contact and channel in self.settings.threading.join_by_customer:
             since = now - self.settings.threading.join_open_within
-            head = store.latest_open_for_customer(conn, customer_id, channel, since)
+            # a caller is calling about what they already wrote, on whatever channel
+            on = None if channel == Channel.PHONE.value else channel
+            head = store.latest_open_for_customer(conn, customer_id, on, since)
             if head is not None:
-                return Thread(head, f"the customer's open {channel} ticket")
+                return Thread(head, f"the customer's open {head.channel} ticket")
         return Thread(None, "new conversation")
 
     def _hints(self, batch: Batch, message: InboundMessage) -> list[tuple[int, str]]:

@@ -69,6 +69,9 @@ class SmtpSender:
     def __init__(self, relay: Relay) -> None:
         self.relay = relay
 
+    async def aclose(self) -> None:
+        """Each send opens and closes its own SMTP connection: nothing to release."""
+
     async def send(self, message: OutboundMessage, key: str) -> str | None:
         mail = build_message(message)
         await asyncio.to_thread(self._deliver, mail)

@@ -8,12 +8,15 @@ subcode 2018278) is final and shown on the ticket, never retried in a loop.
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 
 from connectors.http_errors import post, raise_for
 from connectors.outbound import SendFailed
 from tickets.messages import Channel, OutboundMessage
 
+log = logging.getLogger("switchboard.facebook")
 WINDOW_ERRORS = {10, 2018278, 2018108, 551}
 
 
@@ -24,6 +27,9 @@ class GraphSender:
         self.page_id = page_id
         self.token = access_token
         self.client = client or httpx.AsyncClient(timeout=20)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
     async def send(self, message: OutboundMessage, key: str) -> str | None:
         if message.channel is Channel.FACEBOOK_COMMENT:
@@ -51,7 +57,12 @@ class GraphSender:
                               json={"message": message.text})
         reply_id = str(response.json().get("id") or "")
         if message.thread.get("private_reply"):
-            await self._messenger({"comment_id": comment_id}, message.text)
+            try:
+                await self._messenger({"comment_id": comment_id}, message.text)
+            except SendFailed as exc:
+                # the public reply is out; retrying the pair would post it twice
+                log.warning("private reply to comment %s not sent: %s", comment_id, exc)
+                return f"{reply_id} (private reply not sent: {exc})"
         return reply_id
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC
 from typing import Any
 
@@ -40,10 +41,10 @@ Deliver = Callable[[InboundMessage], Awaitable[bool]]
 Greeting = Callable[[str], str]
 
 
-def make_bot(token: str, api_base: str | None = None) -> Bot:
+def make_bot(token: str, api_base: str | None = None, timeout: float = 20.0) -> Bot:
     """`api_base` points aiogram at another Bot API server (a local one, or a test fake)."""
-    session = (AiohttpSession(api=TelegramAPIServer.from_base(api_base)) if api_base
-               else AiohttpSession())
+    session = (AiohttpSession(api=TelegramAPIServer.from_base(api_base), timeout=timeout)
+               if api_base else AiohttpSession(timeout=timeout))
     return Bot(token=token, session=session)
 
 
@@ -96,6 +97,7 @@ class TelegramConnector:
         router.message.register(self._start, CommandStart())
         router.message.register(self._message, F.text | F.photo | F.document)
         router.message.register(self._other)
+        router.edited_message.register(self._edited, F.text | F.caption)
         self.dispatcher.include_router(router)
 
     async def _start(self, message: Message) -> Any:
@@ -104,6 +106,12 @@ class TelegramConnector:
 
     async def _message(self, message: Message, event_update: Update) -> None:
         await self.deliver(to_inbound(message, event_update.update_id))
+
+    async def _edited(self, message: Message, event_update: Update) -> None:
+        """An edit is kept as a new message on the ticket (the agent may have read the
+        first version), marked as an edit; the update id keeps it unique."""
+        inbound = to_inbound(message, event_update.update_id)
+        await self.deliver(replace(inbound, text=f"[đã sửa / edited] {inbound.text}"))
 
     async def _other(self, message: Message) -> None:
         log.info("telegram: ignored a %s message", message.content_type)
@@ -138,6 +146,9 @@ class TelegramConnector:
 class TelegramSender:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
+
+    async def aclose(self) -> None:
+        """The bot's session belongs to the connector, which closes it."""
 
     async def send(self, message: OutboundMessage, key: str) -> str | None:
         chat_id = message.thread.get("chat_id") or message.recipient

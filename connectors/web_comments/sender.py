@@ -20,6 +20,9 @@ class CallbackSender:
         self.secret = secret
         self.client = client or httpx.AsyncClient(timeout=20)
 
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
     async def send(self, message: OutboundMessage, key: str) -> str | None:
         body = json.dumps({
             "reply_id": key, "ticket": message.ticket_ref,

@@ -24,6 +24,9 @@ class ZaloSender:
         self.token = access_token
         self.client = client or httpx.AsyncClient(timeout=20)
 
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
     async def send(self, message: OutboundMessage, key: str) -> str | None:
         user_id = str(message.thread.get("user_id") or message.recipient)
         response = await post(self.client, self.url, "Zalo OA API",

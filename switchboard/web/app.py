@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from switchboard.bootstrap import Runtime
 from switchboard.services import Services
 from switchboard.web.api import router
+from switchboard.web.calls import router as calls
 from switchboard.web.webhooks import router as webhooks
 
 log = logging.getLogger("switchboard.web")
@@ -45,6 +46,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.state.runtime = rt
     app.state.worker = None
     app.include_router(router)
+    app.include_router(calls)
     app.include_router(webhooks)
 
     @app.exception_handler(ValueError)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import time
 
-from benchmarks import bench_classify, bench_email, bench_pipeline
+from benchmarks import bench_classify, bench_email, bench_pipeline, bench_webhooks
 
 
 def calibrate() -> dict[str, float]:
@@ -26,7 +26,8 @@ def calibrate() -> dict[str, float]:
 
 
 BENCHES = {"calibrate": calibrate, "classify": bench_classify.main,
-           "pipeline": bench_pipeline.main, "email": bench_email.main}
+           "pipeline": bench_pipeline.main, "email": bench_email.main,
+           "webhooks": bench_webhooks.main}
 
 if __name__ == "__main__":
     chosen = [a for a in sys.argv[1:] if not a.startswith("-")] or list(BENCHES)

@@ -7,7 +7,6 @@ stderr and exit status 2; nothing is half-written.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import sys
 from pathlib import Path
@@ -208,22 +207,23 @@ def tickets_show(ctx: click.Context, ref: str, as_json: bool) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, no_worker: bool) -> None:
     """Run the HTTP server, the pipeline worker and the schedulers in one process."""
+    from switchboard.serve import run_loop
     from switchboard.serve import serve as run
 
     settings = _settings(ctx)
     ensure_schema(Database.unpooled(settings.database.url))
-    asyncio.run(run(settings, host=host, port=port, worker=not no_worker))
+    run_loop(run(settings, host=host, port=port, worker=not no_worker))
 
 
 @main.command()
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     """Run only the pipeline worker (no HTTP): for extra workers beside `serve --no-worker`."""
-    from switchboard.serve import run_worker
+    from switchboard.serve import run_loop, run_worker
 
     settings = _settings(ctx)
     ensure_schema(Database.unpooled(settings.database.url))
-    asyncio.run(run_worker(settings))
+    run_loop(run_worker(settings))
 
 
 @main.command()

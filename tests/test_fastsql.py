@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import bindparam, select
@@ -47,3 +48,31 @@ def test_fast_select_refuses_expanding_in(db: Database) -> None:
     query = FastSelect(select(customers.c.id).where(customers.c.name.in_(["a", "b"])))
     with db.read() as conn, pytest.raises(ValueError, match="expanding IN"):
         query.all(conn, {})
+
+
+def test_checkpointer_copies_the_log_into_the_database_off_the_commit_path(
+        tmp_path: Path) -> None:
+    """Commits leave the WAL alone (autocheckpoint is off); the thread copies it in."""
+    import sqlite3
+    import time
+
+    from tickets.database import Checkpointer
+
+    path = str(tmp_path / "c.db")
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (x TEXT)")
+    writer.executemany("INSERT INTO t VALUES (?)", [("x" * 500,)] * 2000)
+    before = Path(path).stat().st_size
+    checkpointer = Checkpointer(path, interval=0.05)
+    try:
+        for _ in range(100):
+            if Path(path).stat().st_size > before + 500_000:
+                break
+            time.sleep(0.05)
+        grown = Path(path).stat().st_size  # measured before closing the writer, whose
+    finally:                               # close would checkpoint by itself
+        checkpointer.stop()
+        writer.close()
+    assert grown > before + 500_000

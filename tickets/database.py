@@ -8,6 +8,9 @@ instead of waiting for it. Readers take `read()` and never block the writer unde
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +27,9 @@ def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+log = logging.getLogger("switchboard.database")
+
+
 def normalize_url(url: str) -> str:
     """Pick the driver for the user: `sqlite:///x.db` and `postgresql://...` just work."""
     parsed = make_url(url)
@@ -35,7 +41,7 @@ def normalize_url(url: str) -> str:
     raise ValueError(f"unsupported database URL {url!r}: use sqlite:///path or postgresql://...")
 
 
-def _sqlite_pragmas(synchronous: str) -> Any:
+def _sqlite_pragmas(synchronous: str, autocheckpoint: bool) -> Any:
     """WAL, foreign keys, a generous busy timeout, and `synchronous`: FULL (the default)
     fsyncs every commit, so a message acknowledged to its platform survives a power cut;
     NORMAL is faster but may lose the last commits then (never corrupts)."""
@@ -48,6 +54,9 @@ def _sqlite_pragmas(synchronous: str) -> Any:
         cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if not autocheckpoint:  # the Checkpointer thread does it, off the commit path
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+        cursor.execute("PRAGMA journal_size_limit=67108864")
         cursor.close()
 
     return on_connect
@@ -56,6 +65,40 @@ def _sqlite_pragmas(synchronous: str) -> Any:
 def _sqlite_begin(conn: Connection) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Checkpointer:
+    """Copies the SQLite write-ahead log into the database from its own thread.
+
+    By default SQLite checkpoints inside whichever commit crosses 1,000 WAL pages, and with
+    synchronous=FULL that commit then waits for the database file's fsync: one webhook batch
+    in a hundred answered 200-300 ms late (bench_webhooks p99 68 ms; 21 ms without). A
+    PASSIVE checkpoint here never blocks readers or writers; a long-lived process runs one.
+    """
+
+    def __init__(self, path: str, interval: float = 5.0) -> None:
+        self.path = path
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                               check_same_thread=False)
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:  # e.g. the file was removed in a test
+                    log.debug("checkpoint skipped: %s", exc)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 class Database:
@@ -74,9 +117,16 @@ class Database:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(self.url, **options)
+        self.checkpointer: Checkpointer | None = None
         if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+            database = make_url(self.url).database
+            background = pooled and bool(database) and database != ":memory:"
+            event.listen(self.engine, "connect",
+                         _sqlite_pragmas(sqlite_synchronous, autocheckpoint=not background))
             event.listen(self.engine, "begin", _sqlite_begin)
+            if background:
+                assert database is not None
+                self.checkpointer = Checkpointer(database)
 
     @classmethod
     def unpooled(cls, url: str, sqlite_synchronous: str = "full") -> Database:
@@ -96,4 +146,7 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
+            self.checkpointer = None
         self.engine.dispose()

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Select, Table, bindparam
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 Processor = Callable[[Any], Any] | None
 
@@ -44,11 +46,15 @@ def _cursor(conn: Connection) -> Any:
 
 
 class FastInsert:
-    """INSERT of whole rows; `returning_id` gives back the new primary key."""
+    """INSERT of whole rows; `returning_id` gives back the new primary key. With
+    `skip_conflicts_on` (a unique key's columns) a row already there is skipped, and `one`
+    says so by returning None (the id always comes back through RETURNING then)."""
 
-    def __init__(self, table: Table, returning_id: bool = False) -> None:
+    def __init__(self, table: Table, returning_id: bool = False,
+                 skip_conflicts_on: tuple[str, ...] = ()) -> None:
         self.table = table
-        self.returning_id = returning_id
+        self.returning_id = returning_id or bool(skip_conflicts_on)
+        self.skip_conflicts_on = skip_conflicts_on
         self._by_dialect: dict[str, _Compiled] = {}
 
     def _compiled(self, dialect: Dialect) -> _Compiled:
@@ -56,8 +62,14 @@ class FastInsert:
         if compiled is None:
             columns = [c.name for c in self.table.columns
                        if not (c.primary_key and c.autoincrement in (True, "auto"))]
-            stmt = self.table.insert().values({c: bindparam(c) for c in columns})
-            if self.returning_id and dialect.name != "sqlite":
+            stmt: Any = self.table.insert().values({c: bindparam(c) for c in columns})
+            if self.skip_conflicts_on:
+                dialect_insert = (pg_insert if dialect.name == "postgresql"
+                                  else sqlite_insert)
+                stmt = dialect_insert(self.table).values(
+                    {c: bindparam(c) for c in columns}).on_conflict_do_nothing(
+                    index_elements=list(self.skip_conflicts_on)).returning(self.table.c.id)
+            elif self.returning_id and dialect.name != "sqlite":
                 stmt = stmt.returning(self.table.c.id)
             sql = stmt.compile(dialect=dialect)
             names = list(sql.positiontup) if sql.positiontup is not None else columns
@@ -76,9 +88,10 @@ class FastInsert:
             cursor.execute(compiled.sql, compiled.parameters(row))
             if not self.returning_id:
                 return None
-            if conn.dialect.name == "sqlite":
+            if conn.dialect.name == "sqlite" and not self.skip_conflicts_on:
                 return int(cursor.lastrowid)
-            return int(cursor.fetchone()[0])
+            returned = cursor.fetchone()
+            return None if returned is None else int(returned[0])
         finally:
             cursor.close()
 

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from tickets.fastsql import FastInsert
 from tickets.messages import InboundMessage
 from tickets.schema import inbox
 
@@ -28,21 +29,20 @@ class InboxItem:
     message: InboundMessage
 
 
+_PUT = FastInsert(inbox, skip_conflicts_on=("channel", "external_id"))
+
+
 def put(conn: Connection, message: InboundMessage, now: datetime) -> bool:
-    """Store the message; False when the same `(channel, external_id)` is already waiting."""
-    values = {
+    """Store the message; False when the same `(channel, external_id)` is already waiting.
+    (RETURNING says which: rowcount is not reliable across drivers for ON CONFLICT.)"""
+    return _PUT.one(conn, {
         "channel": message.channel.value,
         "external_id": message.external_id,
         "payload": orjson.dumps(message.to_dict()).decode(),
         "received_at": now,
         "attempts": 0,
         "dead": False,
-    }
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(inbox).values(**values).on_conflict_do_nothing(
-        index_elements=["channel", "external_id"]
-    ).returning(inbox.c.id)  # rowcount is not reliable across drivers here; RETURNING is
-    return conn.execute(stmt).first() is not None
+    }) is not None
 
 
 def put_many(conn: Connection, batch: list[InboundMessage], now: datetime) -> int:

@@ -52,7 +52,8 @@ def test_fast_select_refuses_expanding_in(db: Database) -> None:
 
 def test_checkpointer_copies_the_log_into_the_database_off_the_commit_path(
         tmp_path: Path) -> None:
-    """Commits leave the WAL alone (autocheckpoint is off); the thread copies it in."""
+    """Commits leave the WAL alone (autocheckpoint is off); the thread copies it in once
+    writes pause."""
     import sqlite3
     import time
 
@@ -65,7 +66,7 @@ def test_checkpointer_copies_the_log_into_the_database_off_the_commit_path(
     writer.execute("CREATE TABLE t (x TEXT)")
     writer.executemany("INSERT INTO t VALUES (?)", [("x" * 500,)] * 2000)
     before = Path(path).stat().st_size
-    checkpointer = Checkpointer(path, interval=0.05)
+    checkpointer = Checkpointer(path, tick=0.01, idle=0.05)
     try:
         for _ in range(100):
             if Path(path).stat().st_size > before + 500_000:

@@ -17,7 +17,7 @@ from switchboard.bootstrap import Runtime
 from switchboard.services import Services
 from switchboard.web.api import router
 from switchboard.web.calls import router as calls
-from switchboard.web.webhooks import router as webhooks
+from switchboard.web.webhooks import routes as webhook_routes
 
 log = logging.getLogger("switchboard.web")
 
@@ -47,7 +47,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.state.worker = None
     app.include_router(router)
     app.include_router(calls)
-    app.include_router(webhooks)
+    app.router.routes.extend(webhook_routes)
 
     @app.exception_handler(ValueError)
     async def value_error(_request: Request, exc: ValueError) -> JSONResponse:

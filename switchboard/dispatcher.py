@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select, update
 
@@ -34,9 +34,15 @@ def backoff(settings: OutboxSettings, attempts: int) -> timedelta:
     return min(delay, settings.backoff_max)
 
 
+OnDelivery = Callable[[Connection, OutboxItem, str, str | None, datetime], None]
+
+
 class Dispatcher:
     def __init__(self, settings: OutboxSettings, db: Database, clock: Clock,
-                 senders: Mapping[str, Sender]) -> None:
+                 senders: Mapping[str, Sender], on_delivery: OnDelivery | None = None) -> None:
+        """`on_delivery(conn, item, state, error, now)` runs in the transaction that records a
+        final result (sent, or failed for good): e.g. to tell the ticket's Slack thread."""
+        self.on_delivery = on_delivery
         self.settings = settings
         self.db = db
         self.clock = clock
@@ -80,9 +86,12 @@ class Dispatcher:
         with self.db.write() as conn:
             outbox.mark_sent(conn, item.id, external_id, now)
             self._delivery(conn, item, "sent", external_id=external_id)
-            store.append_journal(conn, item.ticket_id, now, [JournalEntry(
-                "delivered", f"{item.kind} sent to {item.message.recipient} by "
-                f"{item.message.channel.value}", data={"outbox_id": item.id})])
+            if self.on_delivery is not None:
+                self.on_delivery(conn, item, "sent", None, now)
+            if item.message_id is not None:  # what reached the customer, not Slack upkeep
+                store.append_journal(conn, item.ticket_id, now, [JournalEntry(
+                    "delivered", f"{item.kind} sent to {item.message.recipient} by "
+                    f"{item.message.channel.value}", data={"outbox_id": item.id})])
         log.info("outbox %s (%s to %s) sent", item.id, item.kind, item.message.recipient)
 
     def _failed(self, item: OutboxItem, error: str, permanent: bool) -> None:
@@ -93,6 +102,8 @@ class Dispatcher:
             outbox.mark_failed(conn, item.id, error, retry_at)
             if final:
                 self._delivery(conn, item, "failed", error=error)
+                if self.on_delivery is not None:
+                    self.on_delivery(conn, item, "failed", error, now)
                 store.append_journal(conn, item.ticket_id, now, [JournalEntry(
                     "delivery_failed", f"{item.kind} to {item.message.recipient} could not be "
                     f"sent after {item.attempts} attempt(s): {error}",

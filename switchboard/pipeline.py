@@ -16,7 +16,9 @@ from datetime import datetime
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from connectors.slack import blocks
 from router import Classification, Prepared, route
+from switchboard import desk, slack_outbox
 from switchboard.acknowledge import Acknowledger
 from switchboard.batch import Batch
 from switchboard.classification import (
@@ -37,6 +39,10 @@ from tickets.identities import IdentityKind, sender_identity
 from tickets.messages import InboundMessage
 from tickets.refs import format_ref
 from tickets.store import CLOSED_STATUSES, JournalEntry
+
+# journal actions of a follow-up that change what the ticket's Slack card shows
+_CARD_CHANGES = frozenset({"status_changed", "classified", "routed", "supplier_identified",
+                           "assigned"})
 
 log = logging.getLogger("switchboard.pipeline")
 
@@ -78,6 +84,7 @@ class Pipeline:
         self.threader = Threader(settings, secret)
         self.acknowledger = Acknowledger(settings, secret, templates or Templates())
         self.acknowledge = acknowledge
+        self.agents_side = settings.slack.enabled or bool(settings.agents)
 
     def run_batch(self, limit: int | None = None) -> list[Outcome]:
         """Claim up to `limit` inbox items and process them; [] when the inbox is empty.
@@ -199,9 +206,31 @@ class Pipeline:
                     batch.add_journal(ticket.id, [entry])
 
             batch.after_messages(acknowledge)
+        if self.agents_side:
+            changed = any(e.action in _CARD_CHANGES for e in journal)
+            batch.after_messages(lambda: self._tell_agents(
+                conn, batch, action, ticket, message, changed, now))
         return Outcome(channel, message.external_id, action, ticket.id,
                        format_ref(self.prefix, ticket.id), ticket.category, ticket.topic,
                        ticket.supplier_id, ticket.department)
+
+    def _tell_agents(self, conn: Connection, batch: Batch, action: str, ticket: _Ticket,
+                     message: InboundMessage, changed: bool, now: datetime) -> None:
+        """A new ticket is offered round-robin and gets its Slack card; a follow-up appears
+        in the ticket's thread (and refreshes the card when it changed the ticket)."""
+        if action == "created":
+            if self.settings.agents:
+                entry = desk.offer(conn, self.settings, ticket.id, ticket.department,
+                                   ticket.category, now)
+                if entry is not None:
+                    batch.add_journal(ticket.id, [entry])
+            slack_outbox.post_card(conn, self.settings, ticket.id, ticket.category,
+                                   ticket.department, now)
+            return
+        slack_outbox.to_thread(conn, self.settings, ticket.id, blocks.customer_message(
+            message.sender_name or message.sender, message.channel.value, message.text), now)
+        if changed:
+            slack_outbox.refresh_card(conn, self.settings, ticket.id, now)
 
     def _robot(self, conn: Connection, message: InboundMessage, now: datetime) -> Outcome:
         """An auto-reply or a bounce: kept on the ticket it concerns, never answered, never a

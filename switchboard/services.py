@@ -17,6 +17,7 @@ from switchboard.chat_wiring import chat_senders, telegram_bot
 from switchboard.dispatcher import Dispatcher
 from switchboard.email_wiring import email_sender, make_intake, pollers, start_smtp
 from switchboard.inbox_writer import InboxWriter
+from switchboard.slack_wiring import Slack, delivery_notices, make_slack
 from switchboard.worker import Worker
 
 log = logging.getLogger("switchboard")
@@ -37,10 +38,15 @@ class Services:
         self.telegram: TelegramConnector | None = None
         self._telegram_sender: Sender | None = None
         self._senders: dict[str, Sender] | None = None
+        self.slack: Slack | None = None
 
     def wake_worker(self) -> None:
         if self.worker is not None:
             self.worker.wake()
+
+    def wake_dispatcher(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.wake()
 
     def wake_dispatcher_threadsafe(self) -> None:
         """For code running in a thread (sync endpoints): asyncio events are not
@@ -57,6 +63,8 @@ class Services:
                 senders["email"] = email
             if self._telegram_sender is not None:
                 senders["telegram"] = self._telegram_sender
+            if self.slack is not None:
+                senders["slack"] = self.slack.sender
             self._senders = senders
         return self._senders
 
@@ -65,6 +73,10 @@ class Services:
         loop = self._loop = asyncio.get_running_loop()
         self.inbox_writer = InboxWriter(rt.db, rt.clock, on_new=self.wake_worker)
         self.inbox_writer.start()
+        self.slack = make_slack(rt.settings, rt.db, rt.clock, rt.secret, self.inbox_writer.put,
+                                self.wake_dispatcher)
+        if self.slack is not None and self.slack.app_token and self.run_intake:
+            await self.slack.start_socket_mode()
         bot = telegram_bot(rt.settings, self.inbox_writer, rt.templates)
         if bot is not None:
             self.telegram, self._telegram_sender = bot
@@ -74,7 +86,8 @@ class Services:
         if self.run_worker:
             self.worker = Worker(rt.pipeline, rt.settings.worker.idle_sleep.total_seconds())
             self._tasks.append(asyncio.create_task(self.worker.run(), name="worker"))
-            self.dispatcher = Dispatcher(rt.settings.outbox, rt.db, rt.clock, self.senders())
+            self.dispatcher = Dispatcher(rt.settings.outbox, rt.db, rt.clock, self.senders(),
+                                         on_delivery=delivery_notices(rt.settings))
             self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
         else:
             log.info("pipeline worker and dispatcher not started here (--no-worker)")
@@ -95,6 +108,8 @@ class Services:
         # intake first, then the writer that stores what intake accepted, then the rest
         if self.telegram is not None:
             await self.telegram.stop()
+        if self.slack is not None:
+            await self.slack.stop()
         for poller in self.pollers:
             poller.stop()
         if self.smtp is not None:

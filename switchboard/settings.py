@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from router.assignment import parse_shift
 from router.rules import CATEGORIES, ENTITY_KINDS, PRIORITIES, TOPICS
 from tickets.messages import CHANNELS
 
@@ -214,6 +215,10 @@ class RuleSettings(_Model):
 
 class DepartmentSettings(_Model):
     name: str
+    slack_channel: str = ""  # the Slack channel id its tickets are posted to
+    # plain messages in a ticket's Slack thread: "internal" notes (the "Reply to customer"
+    # button answers), or "customer" (sent; a message starting "note:" stays internal)
+    thread_messages: Literal["internal", "customer"] = "internal"
 
 
 class RoutingSettings(_Model):
@@ -382,6 +387,49 @@ class ChannelSettings(_Model):
     web_comments: WebCommentSettings = WebCommentSettings()
 
 
+class AgentSettings(_Model):
+    name: str = Field(min_length=1, max_length=128)
+    slack_user: str = ""  # Slack user id (U...); only mapped users may act from Slack
+    email: str = ""
+    role: Literal["agent", "manager"] = "agent"
+    departments: tuple[str, ...] = ()
+    skills: tuple[str, ...] = ()  # categories this agent takes; empty: all
+    max_open: int = Field(25, ge=1)
+    shift: str = "always"  # local time, e.g. "mon-fri 08:00-17:30; sat 08:00-12:00"
+
+    @field_validator("shift")
+    @classmethod
+    def _shift(cls, value: str) -> str:
+        parse_shift(value)
+        return value
+
+    @field_validator("skills")
+    @classmethod
+    def _skills(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [c for c in value if c not in CATEGORIES]
+        if unknown:
+            raise ValueError(f"unknown categories {unknown}")
+        return value
+
+
+class SlackSettings(_Model):
+    enabled: bool = False
+    bot_token: str = ""
+    signing_secret: str = ""
+    app_token: str = ""  # xapp-...: Socket Mode instead of HTTP events at /slack/events
+    api_url: str = "https://slack.com/api/"
+    category_channels: Mapping[str, str] = {}  # category -> channel id, before departments
+    assign_round_robin: bool = True
+
+    @model_validator(mode="after")
+    def _credentials(self) -> SlackSettings:
+        if self.enabled:
+            missing = [n for n in ("bot_token", "signing_secret") if not getattr(self, n)]
+            if missing:
+                raise ValueError(f"{', '.join(missing)} required when Slack is enabled")
+        return self
+
+
 class OutboxSettings(_Model):
     batch_size: int = Field(50, ge=1)
     max_attempts: int = Field(8, ge=1)
@@ -410,6 +458,8 @@ class Settings(_Model):
     email: EmailSettings = EmailSettings()
     channels: ChannelSettings = ChannelSettings()
     outbox: OutboxSettings = OutboxSettings()
+    slack: SlackSettings = SlackSettings()
+    agents: tuple[AgentSettings, ...] = ()
 
     @field_validator("timezone")
     @classmethod
@@ -433,6 +483,17 @@ class Settings(_Model):
             if not (rule.category or rule.priority or rule.tags or rule.department):
                 raise ValueError(f"rule {rule.name}: has no action (category, priority, tags "
                                  "or department)")
+        names: set[str] = set()
+        for agent in self.agents:
+            if agent.name in names:
+                raise ValueError(f"agent name {agent.name!r} is used twice")
+            names.add(agent.name)
+            unknown = [d for d in agent.departments if d not in self.routing.departments]
+            if unknown:
+                raise ValueError(f"agent {agent.name}: unknown departments {unknown}")
+        for category in self.slack.category_channels:
+            if category not in CATEGORIES:
+                raise ValueError(f"slack.category_channels: unknown category {category!r}")
         return self
 
     @property

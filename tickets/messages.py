@@ -22,9 +22,10 @@ class Channel(StrEnum):
     WEB_COMMENT = "web_comment"
     PHONE = "phone"
     API = "api"
+    SLACK = "slack"  # the agents' side: only ever an outbox channel, never a customer's
 
 
-CHANNELS: frozenset[str] = frozenset(c.value for c in Channel)
+CHANNELS: frozenset[str] = frozenset(c.value for c in Channel if c is not Channel.SLACK)
 
 
 @dataclass(frozen=True, slots=True)

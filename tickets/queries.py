@@ -66,6 +66,8 @@ def ticket_row(row: Any, prefix: str) -> dict[str, Any]:
         "created_at": row.created_at,
         "priority": row.priority,
         "assigned_supplier_id": row.assigned_supplier_id,
+        "assignee": row.assignee,
+        "first_response_at": row.first_response_at,
         "confidence": row.confidence,
         "rules": list(row.rules or []),
         "tags": list(row.tags or []),

@@ -157,7 +157,9 @@ tickets = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime),
+    Column("first_response_at", UTCDateTime),
     Index("ix_tickets_customer_status", "customer_id", "status"),
+    Index("ix_tickets_assignee_status", "assignee", "status"),
     Index("ix_tickets_status_created", "status", "created_at"),
     Index("ix_tickets_thread_key", "thread_key"),
     Index("ix_tickets_department", "department"),
@@ -247,4 +249,35 @@ mail_state = Table(
     Column("uidvalidity", BigInteger, nullable=False),
     Column("last_uid", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Where each ticket lives in Slack: the ticket message (its card) and its thread. A transfer
+# posts a new card in the other department's channel; the old one stays, not current.
+slack_posts = Table(
+    "slack_posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("channel", String(32), nullable=False),
+    Column("ts", String(32)),  # null until the card is posted
+    Column("current", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("channel", "ts", name="uq_slack_posts_channel_ts"),
+)
+
+# What Slack sent that we have acted on (event_id, or the action/command's own key): Slack
+# retries, and a retried action must not act twice (DESIGN invariant 2).
+slack_events = Table(
+    "slack_events",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+# Round-robin position per department: whom the last new ticket was offered to.
+assignment_cursor = Table(
+    "assignment_cursor",
+    metadata,
+    Column("department", String(64), primary_key=True),
+    Column("last_agent", String(128), nullable=False),
 )

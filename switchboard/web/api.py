@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from switchboard import desk, slack_outbox
 from switchboard.intake import BadMessage, parse_message
 from switchboard.outgoing import CannotReply, compose_reply, record_outbound
 from switchboard.timefmt import localize
@@ -149,6 +150,9 @@ def reply(request: Request, ref: str, body: ReplyIn, caller: Caller) -> ReplyQue
         store.append_journal(conn, ticket_id, now, [store.JournalEntry(
             "replied", f"{caller.name} answered the customer by {message.channel.value}",
             actor=caller.name, data={"outbox_id": outbox_id})])
+        desk.record_first_response(conn, ticket_id, caller.name, now)
+        slack_outbox.to_thread(conn, rt.settings, ticket_id,
+                               f"📤 *{caller.name}* → khách / customer:\n{body.text[:2800]}", now)
     services = getattr(request.app.state, "services", None)
     if services is not None:
         services.wake_dispatcher_threadsafe()

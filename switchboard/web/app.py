@@ -17,6 +17,7 @@ from switchboard.bootstrap import Runtime
 from switchboard.services import Services
 from switchboard.web.api import router
 from switchboard.web.calls import router as calls
+from switchboard.web.slack import routes as slack_routes
 from switchboard.web.webhooks import routes as webhook_routes
 
 log = logging.getLogger("switchboard.web")
@@ -48,6 +49,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.include_router(router)
     app.include_router(calls)
     app.router.routes.extend(webhook_routes)
+    app.router.routes.extend(slack_routes)
 
     @app.exception_handler(ValueError)
     async def value_error(_request: Request, exc: ValueError) -> JSONResponse:

@@ -32,6 +32,8 @@ class TicketOut(BaseModel):
     updated_at: str
     priority: str
     assigned_supplier_id: str | None
+    assignee: str | None = None
+    first_response_at: str | None = None
     confidence: float
     rules: list[str]
     tags: list[str]

@@ -1,0 +1,174 @@
+"""Block Kit for the ticket message agents work from: everything about the ticket at a
+glance, and its buttons. Rendered from plain dictionaries (the ticket and the customer as
+the API shows them), so what Slack shows is always the ticket's state at send time.
+
+Texts are Vietnamese first with English after a slash, like the templates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+SLA_COLOURS = {"none": "#b0b7c3", "yellow": "#f2c744", "red": "#e01e5a"}
+SLA_LABELS = {"none": "trong hạn / on time", "yellow": "sắp trễ / due soon",
+              "red": "trễ hạn / late"}
+CHANNEL_LABELS = {"email": "Email", "messenger": "Messenger",
+                  "facebook_comment": "Bình luận Facebook / Facebook comment",
+                  "telegram": "Telegram", "zalo": "Zalo",
+                  "web_comment": "Bình luận web / Website comment",
+                  "phone": "Hotline", "api": "API"}
+CATEGORY_OPTIONS = ("product", "supplier", "service/delivery", "service/payment",
+                    "service/account", "service/other", "supplier_platform", "inquiry")
+PRIORITY_OPTIONS = ("low", "normal", "high", "urgent")
+MAX_TEXT = 2800  # a section's text is limited to 3,000 characters
+
+
+def _text(value: str, limit: int = MAX_TEXT) -> str:
+    value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return value if len(value) <= limit else value[:limit - 1] + "…"
+
+
+def _option(value: str, label: str | None = None) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": (label or value)[:75]}, "value": value}
+
+
+def _select(action_id: str, placeholder: str, options: Sequence[tuple[str, str]]
+            ) -> dict[str, Any]:
+    return {"type": "static_select", "action_id": action_id,
+            "placeholder": {"type": "plain_text", "text": placeholder},
+            "options": [_option(v, label) for v, label in options]}
+
+
+def _button(action_id: str, text: str, value: str, style: str | None = None
+            ) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": "button", "action_id": action_id, "value": value,
+                              "text": {"type": "plain_text", "text": text}}
+    if style:
+        button["style"] = style
+    return button
+
+
+def ticket_card(ticket: Mapping[str, Any], customer: Mapping[str, Any] | None,
+                departments: Mapping[str, str], assignee_mention: str | None,
+                supplier_name: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """(fallback text, attachments) for chat.postMessage / chat.update: the blocks sit in an
+    attachment so the SLA level colours its edge."""
+    ref = ticket["ref"]
+    ticket_value = str(ticket["id"])
+    first = next((m for m in ticket.get("messages", []) if m["direction"] == "in"), None)
+    level = ticket.get("sla_level", "none")
+    status = ticket["status"]
+    channel = CHANNEL_LABELS.get(ticket["channel"], ticket["channel"])
+    head = (f"*{ref}* · {channel} · {status} · ưu tiên / priority {ticket['priority']} · "
+            f"SLA {SLA_LABELS.get(level, level)}")
+    who = _customer_line(customer)
+    classification = ticket["category"] + (f"/{ticket['topic']}" if ticket.get("topic") else "")
+    if ticket.get("supplier_id"):
+        classification += f" · NCC / supplier {ticket['supplier_id']}"
+        if supplier_name:
+            classification += f" ({_text(supplier_name, 80)})"
+    classification += f" · độ tin cậy / confidence {ticket['confidence']:.2f}"
+    if ticket.get("rules"):
+        classification += " · " + ", ".join(ticket["rules"][:8])
+    department = departments.get(ticket["department"], ticket["department"])
+    owner = assignee_mention or "chưa ai nhận / unassigned"
+    if ticket.get("assigned_supplier_id"):
+        owner += f" · NCC đang xử lý / with supplier {ticket['assigned_supplier_id']}"
+    due = ticket.get("sla_due") or {}
+    due_line = " · ".join(f"{name} {when}" for name, when in due.items()) or \
+        "chưa có mốc SLA / no SLA targets yet"
+    subject = f"*{_text(ticket['subject'], 200)}*\n" if ticket.get("subject") else ""
+    body = _text(first["text"]) if first else ""
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": head}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": who}},
+        {"type": "section", "text": {"type": "mrkdwn",
+                                     "text": f"{subject}>{body.replace(chr(10), chr(10) + '>')}"}},
+        {"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"🏷 {classification}"},
+            {"type": "mrkdwn", "text": f"🏢 {department} · 🙋 {owner}"},
+            {"type": "mrkdwn", "text": f"⏱ {due_line}"}]},
+    ]
+    closed = status in ("resolved", "closed")
+    buttons = [_button("sb_reply", "Trả lời khách / Reply to customer", ticket_value,
+                       "primary")]
+    if not closed:
+        buttons.append(_button("sb_assign_me", "Tôi nhận / Assign to me", ticket_value))
+        if ticket.get("supplier_id") and not ticket.get("assigned_supplier_id"):
+            buttons.append(_button("sb_supplier", "Giao NCC / Hand to supplier", ticket_value))
+        buttons.append(_button("sb_resolve", "Đã xử lý / Resolve", ticket_value, "danger"))
+    else:
+        buttons.append(_button("sb_reopen", "Mở lại / Reopen", ticket_value))
+    blocks.append({"type": "actions", "block_id": f"ticket-{ticket_value}-buttons",
+                   "elements": buttons})
+    if not closed:
+        blocks.append({"type": "actions", "block_id": f"ticket-{ticket_value}-menus",
+                       "elements": [
+            _select("sb_transfer", "Chuyển / Transfer",
+                    [(f"{ticket_value}:{key}", name) for key, name in departments.items()
+                     if key != ticket["department"]]),
+            _select("sb_category", "Phân loại lại / Reclassify",
+                    [(f"{ticket_value}:{c}", c) for c in CATEGORY_OPTIONS]),
+            _select("sb_priority", "Ưu tiên / Priority",
+                    [(f"{ticket_value}:{p}", p) for p in PRIORITY_OPTIONS])]})
+    fallback = f"{ref}: {ticket['category']} · {channel} · {_text(body, 150)}"
+    return fallback, [{"color": SLA_COLOURS.get(level, SLA_COLOURS["none"]), "blocks": blocks,
+                       "fallback": fallback}]
+
+
+def _customer_line(customer: Mapping[str, Any] | None) -> str:
+    if customer is None:
+        return "👤 khách chưa rõ / unknown customer"
+    name = _text(customer.get("name") or "khách / customer", 80)
+    kind = "khách quen / returning" if customer.get("returning") else "khách mới / new"
+    parts = [f"👤 *{name}* · {kind}"]
+    if customer.get("tier"):
+        parts.append(f"hạng / tier {customer['tier']}")
+    ids = [i["value"] for i in customer.get("identities", [])][:4]
+    if ids:
+        parts.append(", ".join(_text(v, 80) for v in ids))
+    earlier = [t["ref"] for t in customer.get("tickets", [])[1:6]]
+    if earlier:
+        parts.append("trước đây / earlier: " + ", ".join(earlier))
+    return " · ".join(parts)
+
+
+def moved_card(ref: str, channel_id: str, reason: str) -> tuple[str, list[dict[str, Any]]]:
+    text = f"*{ref}* ➡️ đã chuyển sang / moved to <#{channel_id}> ({_text(reason, 200)})"
+    return text, [{"color": SLA_COLOURS["none"], "fallback": text,
+                   "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}]
+
+
+def customer_message(author: str, channel: str, text: str) -> str:
+    label = CHANNEL_LABELS.get(channel, channel)
+    return f"💬 *{_text(author, 80)}* ({label}):\n{_text(text)}"
+
+
+def transcript(messages: Sequence[Mapping[str, Any]], limit: int = 30) -> str:
+    """A ticket's history for the thread of the card it was transferred to."""
+    lines = []
+    for m in messages[-limit:]:
+        arrow = "💬" if m["direction"] == "in" else "↩️"
+        lines.append(f"{arrow} *{_text(str(m['author']), 60)}*: {_text(m['text'], 300)}")
+    skipped = len(messages) - limit
+    head = "Lịch sử / History" + (f" (30 tin gần nhất / last 30 of {len(messages)})"
+                                   if skipped > 0 else "")
+    return _text(head + "\n" + "\n".join(lines), 2900)
+
+
+def reply_modal(ticket_value: str, ref: str, channel: str) -> dict[str, Any]:
+    label = CHANNEL_LABELS.get(channel, channel)
+    return {
+        "type": "modal", "callback_id": "sb_reply_modal", "private_metadata": ticket_value,
+        "title": {"type": "plain_text", "text": f"Trả lời {ref}"[:24]},
+        "submit": {"type": "plain_text", "text": "Gửi / Send"},
+        "close": {"type": "plain_text", "text": "Huỷ / Cancel"},
+        "blocks": [
+            {"type": "context", "elements": [{"type": "mrkdwn", "text":
+                f"Gửi cho khách qua {label} / goes to the customer by {label}"}]},
+            {"type": "input", "block_id": "reply", "label": {"type": "plain_text",
+                                                            "text": "Nội dung / Message"},
+             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
+                         "max_length": 3000}}],
+    }

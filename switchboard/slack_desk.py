@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -292,7 +293,7 @@ class SlackDesk:
         if agent is None:
             return NOT_AGENT
         text = str(body.get("text") or "").strip()
-        contact, _, summary = text.partition(" ")
+        contact, summary = _split_contact(text)
         phone = normalize_phone(contact)
         email = None if phone else normalize_email(contact)
         if name == "/customer":
@@ -331,6 +332,19 @@ class SlackDesk:
         lines += [f"• {t['ref']} {t['status']} {t['category']} — {t['subject'] or ''}"
                   for t in open_[:10]]
         return "\n".join(lines)
+
+
+_LEADING_PHONE = re.compile(r"^(\+?[\d(][\d\s().-]{6,22}\d)(?:\s+|$)(.*)$", re.DOTALL)
+
+
+def _split_contact(text: str) -> tuple[str, str]:
+    """`0912 345 678 khách báo ...` → the number (spaces and all) and the rest; else the
+    first word (an email) and the rest."""
+    match = _LEADING_PHONE.match(text)
+    if match and normalize_phone(match.group(1)):
+        return match.group(1), match.group(2)
+    contact, _, rest = text.partition(" ")
+    return contact, rest
 
 
 def _first_time(conn: Connection, key: str, now: datetime) -> bool:

@@ -5,6 +5,7 @@ step by step, and each platform's API faked on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import uuid
@@ -24,6 +25,7 @@ from switchboard import bootstrap
 from switchboard.bootstrap import Runtime
 from switchboard.dispatcher import Dispatcher
 from switchboard.settings import Settings, load_settings
+from switchboard.slack_wiring import delivery_notices
 from switchboard.web import create_app
 from tests.conftest import CONFIG
 from tests.connectors.fakes import FakePlatform, Received
@@ -174,19 +176,23 @@ def chat_overrides(graph: str, zalo: str, telegram: str, web: str) -> dict[str, 
     }
 
 
-@pytest.fixture
-async def chat(settings: Settings, db: Database, catalog: Database, clock: ManualClock,
-               fake_platform: Callable[..., Any]) -> AsyncIterator[Chat]:
+@contextlib.asynccontextmanager
+async def running_chat(settings: Settings, db: Database, clock: ManualClock,
+                       fake_platform: Callable[..., Any],
+                       extra: Callable[[], Any] | None = None) -> AsyncIterator[Chat]:
+    """The app with every chat channel on; `extra()` returns more overrides (awaited, so it
+    can start more fakes first)."""
     graph = await fake_platform(graph_answer)
     zalo = await fake_platform(zalo_answer)
     telegram = await fake_platform(telegram_answer)
     web = await fake_platform(web_answer)
+    more = await extra() if extra is not None else {}
     chat_settings = load_settings(
         CONFIG, environ={"SWITCHBOARD_ADMIN_TOKEN": "admin-secret",
                          "SWITCHBOARD_AGENT_TOKEN": "agent-secret",
                          "SWITCHBOARD_SECRET": "test-secret"},
         overrides={"database.url": settings.database.url,
-                   **chat_overrides(graph.url, zalo.url, telegram.url, web.url)})
+                   **chat_overrides(graph.url, zalo.url, telegram.url, web.url), **more})
     runtime = bootstrap.build(chat_settings, clock)
     runtime.db.dispose()
     runtime.db = runtime.pipeline.db = db
@@ -194,7 +200,16 @@ async def chat(settings: Settings, db: Database, catalog: Database, clock: Manua
     async with app.router.lifespan_context(app):
         services = app.state.services
         dispatcher = Dispatcher(runtime.settings.outbox, runtime.db, runtime.clock,
-                                services.senders())
+                                services.senders(),
+                                on_delivery=delivery_notices(runtime.settings))
+        services.dispatcher = dispatcher  # so wake-ups reach it (it is run by hand here)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://switchboard") as c:
             yield Chat(runtime, clock, app, c, dispatcher, graph, zalo, telegram, web)
+
+
+@pytest.fixture
+async def chat(settings: Settings, db: Database, catalog: Database, clock: ManualClock,
+               fake_platform: Callable[..., Any]) -> AsyncIterator[Chat]:
+    async with running_chat(settings, db, clock, fake_platform) as running:
+        yield running

@@ -107,7 +107,7 @@ class Calendar:
 
     def skipped(self, a: datetime, b: datetime) -> list[str]:
         """The days off between two instants, named (for `sla explain`)."""
-        names = []
+        names: list[str] = []
         day = a.astimezone(self.zone).date()
         last = b.astimezone(self.zone).date()
         while day <= last and len(names) < 60:

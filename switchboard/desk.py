@@ -21,6 +21,7 @@ from router.routing import route
 from router.rules import CATEGORIES, PRIORITIES, TOPICS
 from switchboard.classification import routing_table
 from switchboard.settings import Settings
+from switchboard.sla_keeper import keeper_for
 from tickets import store
 from tickets.schema import assignment_cursor, tickets
 from tickets.store import CLOSED_STATUSES, OPEN_STATUSES, JournalEntry, TicketHead
@@ -82,6 +83,12 @@ def _head(conn: Connection, ticket_id: int) -> TicketHead:
     return head
 
 
+def _journal(conn: Connection, ticket_id: int, now: datetime,
+             entries: list[JournalEntry]) -> None:
+    if entries:
+        store.append_journal(conn, ticket_id, now, entries)
+
+
 def _apply(conn: Connection, ticket_id: int, now: datetime, values: dict[str, object],
            entry: JournalEntry) -> None:
     store.update_ticket(conn, ticket_id, {**values, "updated_at": now})
@@ -113,7 +120,8 @@ def transfer(conn: Connection, settings: Settings, ticket_id: int, department: s
                 moved_from=head.department)
 
 
-def hand_to_supplier(conn: Connection, ticket_id: int, actor: str, now: datetime) -> Done:
+def hand_to_supplier(conn: Connection, settings: Settings, ticket_id: int, actor: str,
+                     now: datetime) -> Done:
     head = _head(conn, ticket_id)
     if not head.supplier_id:
         raise ActionRefused("the ticket has no supplier yet: reclassify or name it first")
@@ -121,6 +129,10 @@ def hand_to_supplier(conn: Connection, ticket_id: int, actor: str, now: datetime
                                   "status": "pending_supplier"}, JournalEntry(
         "assigned", f"{actor} handed it to supplier {head.supplier_id}", actor=actor,
         data={"supplier_id": head.supplier_id}))
+    keeper = keeper_for(settings)
+    keeper.handed_to_supplier(conn, ticket_id, now)
+    _journal(conn, ticket_id, now, keeper.status_changed(conn, ticket_id, head.status,
+                                                         "pending_supplier", actor, now))
     return Done(ticket_id, f"handed to supplier {head.supplier_id}")
 
 
@@ -145,6 +157,9 @@ def reclassify(conn: Connection, settings: Settings, ticket_id: int, category: s
     _apply(conn, ticket_id, now, values, JournalEntry(
         "reclassified", f"{actor} changed {was} to {now_is}; " + "; ".join(decided.reasons),
         actor=actor, data={"from": was, "to": now_is, "department": decided.department}))
+    entry = keeper_for(settings).reclassified(conn, ticket_id, None, actor)
+    if entry is not None:
+        _journal(conn, ticket_id, now, [entry])
     return Done(ticket_id, f"reclassified as {now_is}",
                 moved_from=head.department if decided.department != head.department else None)
 
@@ -163,28 +178,37 @@ def set_priority(conn: Connection, ticket_id: int, priority: str, actor: str,
     return Done(ticket_id, f"priority {priority}")
 
 
-def resolve(conn: Connection, ticket_id: int, actor: str, now: datetime) -> Done:
+def resolve(conn: Connection, settings: Settings, ticket_id: int, actor: str,
+            now: datetime) -> Done:
     head = _head(conn, ticket_id)
     if head.status in CLOSED_STATUSES:
         raise ActionRefused(f"already {head.status}")
     _apply(conn, ticket_id, now, {"status": "resolved", "closed_at": now}, JournalEntry(
         "status_changed", f"{actor} resolved it ({head.status} → resolved)", actor=actor,
         data={"from": head.status, "to": "resolved"}))
+    _journal(conn, ticket_id, now, keeper_for(settings).status_changed(
+        conn, ticket_id, head.status, "resolved", actor, now))
     return Done(ticket_id, "resolved")
 
 
-def reopen(conn: Connection, ticket_id: int, actor: str, now: datetime) -> Done:
+def reopen(conn: Connection, settings: Settings, ticket_id: int, actor: str,
+           now: datetime) -> Done:
     head = _head(conn, ticket_id)
     if head.status not in CLOSED_STATUSES:
         raise ActionRefused(f"it is {head.status}, not closed")
     _apply(conn, ticket_id, now, {"status": "open", "closed_at": None}, JournalEntry(
         "status_changed", f"{actor} reopened it ({head.status} → open)", actor=actor,
         data={"from": head.status, "to": "open"}))
+    _journal(conn, ticket_id, now, keeper_for(settings).status_changed(
+        conn, ticket_id, head.status, "open", actor, now))
     return Done(ticket_id, "reopened")
 
 
-def record_first_response(conn: Connection, ticket_id: int, actor: str, now: datetime) -> bool:
-    """The first answer a person sent the customer; True the first time only."""
+def record_first_response(conn: Connection, settings: Settings, ticket_id: int, actor: str,
+                          now: datetime) -> bool:
+    """A person answered the customer: the response timers stop (met or missed), and the
+    first answer is recorded as such; True the first time only."""
+    _journal(conn, ticket_id, now, keeper_for(settings).answered(conn, ticket_id, actor, now))
     changed = conn.execute(update(tickets).where(tickets.c.id == ticket_id,
                                                  tickets.c.first_response_at.is_(None))
                            .values(first_response_at=now)).rowcount

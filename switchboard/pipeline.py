@@ -28,12 +28,13 @@ from switchboard.classification import (
     sender_supplier,
 )
 from switchboard.settings import Settings
+from switchboard.sla_keeper import keeper_for
 from switchboard.templates import Templates
 from switchboard.threads import Thread, Threader
 from tickets import customers, inbox, store
 from tickets.catalog import orders_for_contacts
 from tickets.clock import Clock
-from tickets.customers import Merge
+from tickets.customers import Merge, Tier, tier_for
 from tickets.database import Database
 from tickets.identities import IdentityKind, sender_identity
 from tickets.messages import InboundMessage
@@ -85,6 +86,8 @@ class Pipeline:
         self.acknowledger = Acknowledger(settings, secret, templates or Templates())
         self.acknowledge = acknowledge
         self.agents_side = settings.slack.enabled or bool(settings.agents)
+        self.sla = keeper_for(settings)
+        self.tiers = [Tier(t.name, t.min_spend) for t in settings.customers.tiers]
 
     def run_batch(self, limit: int | None = None) -> list[Outcome]:
         """Claim up to `limit` inbox items and process them; [] when the inbox is empty.
@@ -179,8 +182,9 @@ class Pipeline:
                                     now)
         sender_kind = "supplier" if supplier_id else "customer"
         if thread.ticket is None:
+            tier = tier_for(sum(o.amount for o in bought), self.tiers)
             ticket = self._open(conn, message, customer_id, sender_kind, result, thread, now,
-                                journal)
+                                journal, tier)
             action = "created"
         else:
             ticket = self._join(conn, thread, result, now, journal)
@@ -294,9 +298,13 @@ class Pipeline:
 
     def _open(self, conn: Connection, message: InboundMessage, customer_id: int,
               sender_kind: str, result: Classification, thread: Thread, now: datetime,
-              journal: list[JournalEntry]) -> _Ticket:
+              journal: list[JournalEntry], tier: str) -> _Ticket:
         decided = route(self.routing, result.category, result.topic, result.supplier_id,
                         result.department, result.department_rule)
+        clocks, sla_entry = self.sla.initial(
+            {"category": result.category, "topic": result.topic,
+             "channel": message.channel.value, "priority": result.priority, "tier": tier},
+            decided.assigned_supplier_id is not None, now)
         ticket_id = store.create_ticket(conn, {
             "status": "open", "channel": message.channel.value, "category": result.category,
             "topic": result.topic, "supplier_id": result.supplier_id,
@@ -306,7 +314,9 @@ class Pipeline:
             "subject": _subject(message), "confidence": result.confidence,
             "rules": list(result.rules), "tags": list(result.tags), "sla_level": "none",
             "thread_key": message.conversation, "linked_ticket_id": thread.linked_to,
-            "created_at": now, "updated_at": now,
+            "created_at": now, "updated_at": now, "sla": None, "sla_next_at": None,
+            "sla_version": 0, "first_response_at": None, "assignee": None, "closed_at": None,
+            **clocks,
         })
         # who wrote is part of the story of the ticket's creation: one entry, not two
         identified, others = journal[0], journal[1:]
@@ -321,6 +331,8 @@ class Pipeline:
             entries.append(JournalEntry("assigned", f"handed to supplier "
                                         f"{decided.assigned_supplier_id}",
                                         data={"supplier_id": decided.assigned_supplier_id}))
+        if sla_entry is not None:
+            entries.append(sla_entry)
         journal[:] = entries
         return _Ticket(ticket_id, result.category, result.topic, result.supplier_id,
                        decided.department)
@@ -373,7 +385,15 @@ class Pipeline:
                 entries.append(JournalEntry("assigned", f"handed to supplier "
                                             f"{decided.assigned_supplier_id}",
                                             data={"supplier_id": decided.assigned_supplier_id}))
+        clocks, sla_entries = self.sla.follow_up(head.sla, head.status,
+                                                 str(values.get("status", head.status)), now)
+        values.update(clocks)
+        entries += sla_entries
         store.update_ticket(conn, head.id, values)
+        if upgrade:  # another category may mean another SLA policy
+            entry = self.sla.reclassified(conn, head.id, None, "switchboard")
+            if entry is not None:
+                entries.append(entry)
         # who the customer is was said when the ticket opened; repeat it only for news
         journal[:] = entries + [e for e in journal if e.action != "identified"]
         return ticket

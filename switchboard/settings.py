@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -29,6 +29,8 @@ from pydantic import (
 
 from router.assignment import parse_shift
 from router.rules import CATEGORIES, ENTITY_KINDS, PRIORITIES, TOPICS
+from sla.calendar import parse_hours
+from sla.policy import TIMERS as SLA_TIMERS
 from tickets.messages import CHANNELS
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -430,6 +432,85 @@ class SlackSettings(_Model):
         return self
 
 
+class CalendarSettings(_Model):
+    always: bool = False  # 24/7: every second counts
+    hours: Mapping[str, str] = {"mon-fri": "08:00-17:30", "sat": "08:00-12:00"}
+    country: str | None = "VN"  # public holidays (lunar ones too) from the holidays package
+    days_off: tuple[date, ...] = ()
+    extra_working_days: tuple[date, ...] = ()  # make-up days, worked with make_up_hours
+    make_up_hours: str = "08:00-17:30"
+
+    @model_validator(mode="after")
+    def _hours(self) -> CalendarSettings:
+        parse_hours(self.hours)
+        parse_hours({"mon": self.make_up_hours})
+        return self
+
+
+class SlaConditions(_Model):
+    category: tuple[str, ...] = ()
+    topic: tuple[str, ...] = ()
+    channel: tuple[str, ...] = ()
+    tier: tuple[str, ...] = ()
+    priority: tuple[str, ...] = ()
+
+
+class LadderStepSettings(_Model):
+    after: Duration  # past the deadline
+    notify: tuple[str, ...] = ("managers",)  # agent names, or "managers"
+
+
+class SlaPolicySettings(_Model):
+    name: str
+    when: SlaConditions = SlaConditions()
+    calendar: str = "business"
+    first_response: Duration | None = None
+    next_response: Duration | None = None
+    resolution: Duration | None = None
+    supplier_first_response: Duration | None = None
+    supplier_resolution: Duration | None = None
+    warn: str = "80%"  # a share of the time, or a duration before the deadline ("30m")
+    ladder: tuple[LadderStepSettings, ...] = ()
+
+    @field_validator("warn")
+    @classmethod
+    def _warn(cls, value: str) -> str:
+        text = value.strip()
+        if text.endswith("%"):
+            number = float(text[:-1])
+            if not 0 < number < 100:
+                raise ValueError("a warning share is between 0% and 100%")
+        else:
+            parse_duration(text)
+        return value
+
+
+class WaitSettings(_Model):
+    holder: str  # who holds the clock while a ticket has this status
+    pauses: tuple[str, ...] = ()  # which timers stop meanwhile
+
+
+class SlaSettings(_Model):
+    enabled: bool = True
+    sweep_every: Duration = timedelta(seconds=2)
+    batch_size: int = Field(500, ge=1)
+    calendars: Mapping[str, CalendarSettings] = {"business": CalendarSettings(),
+                                                 "always": CalendarSettings(always=True)}
+    policies: tuple[SlaPolicySettings, ...] = ()
+    waits: Mapping[str, WaitSettings] = {}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SlaSettings:
+        for policy in self.policies:
+            if policy.calendar not in self.calendars:
+                raise ValueError(f"policy {policy.name}: unknown calendar {policy.calendar!r}")
+        for status, wait in self.waits.items():
+            unknown = [t for t in wait.pauses if t not in SLA_TIMERS]
+            if unknown:
+                raise ValueError(f"waits.{status}: unknown timers {unknown}")
+        return self
+
+
 class OutboxSettings(_Model):
     batch_size: int = Field(50, ge=1)
     max_attempts: int = Field(8, ge=1)
@@ -460,6 +541,7 @@ class Settings(_Model):
     outbox: OutboxSettings = OutboxSettings()
     slack: SlackSettings = SlackSettings()
     agents: tuple[AgentSettings, ...] = ()
+    sla: SlaSettings = SlaSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -140,7 +140,7 @@ class SlackDesk:
         store.append_journal(conn, ticket_id, now, [JournalEntry(
             "replied", f"{agent.name} answered the customer by {message.channel.value} "
             "from Slack", actor=agent.name, data={"outbox_id": outbox_id})])
-        desk.record_first_response(conn, ticket_id, agent.name, now)
+        desk.record_first_response(conn, self.settings, ticket_id, agent.name, now)
         store.update_ticket(conn, ticket_id, {"updated_at": now})
 
     async def message_changed(self, event: dict[str, Any]) -> None:
@@ -204,11 +204,11 @@ class SlackDesk:
                 if action_id == "sb_assign_me":
                     done = desk.assign(conn, ticket_id, agent.name, agent.name, now)
                 elif action_id == "sb_supplier":
-                    done = desk.hand_to_supplier(conn, ticket_id, agent.name, now)
+                    done = desk.hand_to_supplier(conn, settings, ticket_id, agent.name, now)
                 elif action_id == "sb_resolve":
-                    done = desk.resolve(conn, ticket_id, agent.name, now)
+                    done = desk.resolve(conn, settings, ticket_id, agent.name, now)
                 elif action_id == "sb_reopen":
-                    done = desk.reopen(conn, ticket_id, agent.name, now)
+                    done = desk.reopen(conn, settings, ticket_id, agent.name, now)
                 elif action_id == "sb_priority":
                     done = desk.set_priority(conn, ticket_id, choice, agent.name, now)
                 elif action_id == "sb_transfer":

@@ -30,7 +30,8 @@ def test_message_becomes_classified_routed_journaled_ticket(runtime: Runtime, ca
     assert ticket["supplier_id"] == ticket["assigned_supplier_id"] == "SUP022"
     assert ticket["department"] == "complaint_desk"
     assert [j["action"] for j in ticket["journal"]] == [
-        "created", "classified", "routed", "assigned"]
+        "created", "classified", "routed", "assigned", "sla"]
+    assert ticket["journal"][-1]["reason"].startswith("policy supplier_matters")
     assert "new customer #1 (messenger 1001)" in ticket["journal"][0]["reason"]
     assert "order DH25220868" in ticket["journal"][1]["reason"]
     assert "product_broken" in ticket["rules"]

@@ -73,10 +73,12 @@ class FastInsert:
                 stmt = stmt.returning(self.table.c.id)
             sql = stmt.compile(dialect=dialect)
             names = list(sql.positiontup) if sql.positiontup is not None else columns
+            defaults = {c.name: getattr(c.default, "arg", None) for c in self.table.columns
+                        if c.default is not None and getattr(c.default, "is_scalar", False)}
             compiled = _Compiled(
                 sql.string, names,
                 [self.table.c[n].type.bind_processor(dialect) for n in names],
-                sql.positiontup is not None, {}, [])
+                sql.positiontup is not None, defaults, [])
             self._by_dialect[dialect.name] = compiled
         return compiled
 

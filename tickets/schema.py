@@ -158,7 +158,11 @@ tickets = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime),
     Column("first_response_at", UTCDateTime),
+    Column("sla", JSON),  # the clocks: see sla/timers.py
+    Column("sla_next_at", UTCDateTime),  # when the sweeper must look at it next
+    Column("sla_version", Integer, nullable=False, default=0, server_default="0"),  # CAS
     Index("ix_tickets_customer_status", "customer_id", "status"),
+    Index("ix_tickets_sla_next_at", "sla_next_at"),
     Index("ix_tickets_assignee_status", "assignee", "status"),
     Index("ix_tickets_status_created", "status", "created_at"),
     Index("ix_tickets_thread_key", "thread_key"),
@@ -280,4 +284,18 @@ assignment_cursor = Table(
     metadata,
     Column("department", String(64), primary_key=True),
     Column("last_agent", String(128), nullable=False),
+)
+
+# Each SLA step as it happened, once: warnings, breaches, further levels, met or missed.
+sla_events = Table(
+    "sla_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("timer", String(32), nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),  # warning, breach, escalation, met, missed
+    Column("due_at", UTCDateTime),
+    Column("at", UTCDateTime, nullable=False),
+    Column("data", JSON, nullable=False),
 )

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, bindparam, select, update
 from tickets.fastsql import FastInsert, FastSelect
 from tickets.schema import journal, messages, tickets
 
-OPEN_STATUSES = ("new", "open", "pending_customer", "pending_supplier")
+OPEN_STATUSES = ("new", "open", "pending_customer", "pending_supplier", "pending_carrier")
 CLOSED_STATUSES = ("resolved", "closed")
 
 
@@ -39,12 +39,13 @@ class TicketHead:
     confidence: float
     closed_at: datetime | None
     updated_at: datetime
+    sla: Mapping[str, Any] | None = None  # the SLA clocks (sla/timers.py)
 
 
 _HEAD_COLUMNS = (
     tickets.c.id, tickets.c.status, tickets.c.channel, tickets.c.category, tickets.c.topic,
     tickets.c.supplier_id, tickets.c.department, tickets.c.customer_id, tickets.c.thread_key,
-    tickets.c.confidence, tickets.c.closed_at, tickets.c.updated_at,
+    tickets.c.confidence, tickets.c.closed_at, tickets.c.updated_at, tickets.c.sla,
 )
 
 

@@ -150,7 +150,7 @@ def reply(request: Request, ref: str, body: ReplyIn, caller: Caller) -> ReplyQue
         store.append_journal(conn, ticket_id, now, [store.JournalEntry(
             "replied", f"{caller.name} answered the customer by {message.channel.value}",
             actor=caller.name, data={"outbox_id": outbox_id})])
-        desk.record_first_response(conn, ticket_id, caller.name, now)
+        desk.record_first_response(conn, rt.settings, ticket_id, caller.name, now)
         slack_outbox.to_thread(conn, rt.settings, ticket_id,
                                f"📤 *{caller.name}* → khách / customer:\n{body.text[:2800]}", now)
     services = getattr(request.app.state, "services", None)

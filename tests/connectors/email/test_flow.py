@@ -249,7 +249,8 @@ async def test_agent_reply_through_the_api_threads_and_is_marked_sent(mail: Mail
     assert answer.get_body(("plain",)).get_content().startswith("Chào chị Lan, shop gửi")
     ticket = mail.ticket(1)
     assert ticket["messages"][-1]["direction"] == "out"
-    assert [j["action"] for j in ticket["journal"]][-3:] == ["replied", "first_response",
-                                                             "delivered"]
-    assert ticket["journal"][-3]["actor"] == "agent"
+    actions = [j["action"] for j in ticket["journal"]]
+    assert actions[-4:] == ["replied", "sla", "first_response", "delivered"]
+    assert ticket["journal"][-3]["reason"] == "first_response met"
+    assert ticket["journal"][-4]["actor"] == "agent"
     assert ticket["first_response_at"] is not None

@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from connectors.email.imap_poller import ImapPoller
 from connectors.outbound import Sender
@@ -17,6 +20,8 @@ from switchboard.chat_wiring import chat_senders, telegram_bot
 from switchboard.dispatcher import Dispatcher
 from switchboard.email_wiring import email_sender, make_intake, pollers, start_smtp
 from switchboard.inbox_writer import InboxWriter
+from switchboard.sla_keeper import keeper_for
+from switchboard.sla_sweeper import Sweeper
 from switchboard.slack_wiring import Slack, delivery_notices, make_slack
 from switchboard.worker import Worker
 
@@ -39,6 +44,7 @@ class Services:
         self._telegram_sender: Sender | None = None
         self._senders: dict[str, Sender] | None = None
         self.slack: Slack | None = None
+        self.scheduler: AsyncIOScheduler | None = None
 
     def wake_worker(self) -> None:
         if self.worker is not None:
@@ -89,6 +95,7 @@ class Services:
             self.dispatcher = Dispatcher(rt.settings.outbox, rt.db, rt.clock, self.senders(),
                                          on_delivery=delivery_notices(rt.settings))
             self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
+            self._start_sla()
         else:
             log.info("pipeline worker and dispatcher not started here (--no-worker)")
         if self.run_intake:
@@ -103,6 +110,32 @@ class Services:
                                                        name=f"imap {poller.mailbox.address}"))
             if not self.pollers:
                 log.info("IMAP polling disabled (no mailbox has an imap: section)")
+
+    def _start_sla(self) -> None:
+        """One interval job, never overlapping itself (APScheduler's `max_instances=1`,
+        `coalesce=True`): no job per ticket; the sweep itself finds what is due."""
+        rt = self.rt
+        keeper = keeper_for(rt.settings)
+        if not keeper.enabled:
+            log.info("SLA sweeper disabled (sla.enabled, or no sla.policies)")
+            return
+        sweeper = Sweeper(rt.settings, rt.db, rt.clock, keeper)
+
+        async def sweep() -> None:
+            try:
+                done = await asyncio.to_thread(sweeper.sweep)
+            except Exception:
+                log.exception("SLA sweep failed; the next one retries")
+                return
+            if done.steps:
+                self.wake_dispatcher()
+
+        self.scheduler = AsyncIOScheduler(timezone=rt.settings.zone)
+        self.scheduler.add_job(sweep, "interval",
+                               seconds=rt.settings.sla.sweep_every.total_seconds(),
+                               coalesce=True, max_instances=1, id="sla-sweep",
+                               next_run_time=datetime.now(rt.settings.zone))
+        self.scheduler.start()
 
     async def stop(self) -> None:
         # intake first, then the writer that stores what intake accepted, then the rest
@@ -121,6 +154,8 @@ class Services:
             self.worker.stop()
         if self.dispatcher is not None:
             self.dispatcher.stop()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=30)

@@ -258,7 +258,9 @@ class Keeper:
                 "due": deadline, "level": timers.LEVEL_NAMES.get(min(t["level"], 2), "red"),
                 "left_seconds": None if t["done"] or name in paused
                 else int((deadline - now).total_seconds()),
-                "paused": name in paused, "done": t["done"], "met": t["met"]}
+                "paused": name in paused,
+                "done": datetime.fromisoformat(t["done"]) if t["done"] else None,
+                "met": t["met"]}
         return {"policy": policy.name, "timers": shown,
                 "waiting_on": (state.get("pause") or {}).get("holder"),
                 "waits_seconds": state.get("waits", {}),

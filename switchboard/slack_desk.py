@@ -32,6 +32,7 @@ from connectors.slack import blocks
 from switchboard import desk, slack_outbox
 from switchboard.outgoing import CannotReply, compose_reply, record_outbound
 from switchboard.settings import AgentSettings, Settings
+from switchboard.sla_keeper import keeper_for
 from tickets import queries, store
 from tickets.clock import Clock
 from tickets.customers import Tier
@@ -213,6 +214,15 @@ class SlackDesk:
                     done = desk.set_priority(conn, ticket_id, choice, agent.name, now)
                 elif action_id == "sb_transfer":
                     done = desk.transfer(conn, settings, ticket_id, choice, agent.name, now)
+                elif action_id == "sb_ack":
+                    if agent.role != "manager":
+                        return "Chỉ quản lý mới xác nhận được / only managers acknowledge"
+                    if not keeper_for(settings).acknowledge(conn, ticket_id, agent.name, now):
+                        return "đã được xác nhận / already acknowledged"
+                    store.append_journal(conn, ticket_id, now, [JournalEntry(
+                        "sla_acknowledged", f"{agent.name} acknowledged the late ticket: no "
+                        "more reminders while they handle it", actor=agent.name)])
+                    done = desk.Done(ticket_id, "acknowledged the late ticket")
                 elif action_id == "sb_category":
                     category, _, topic = choice.partition("/")
                     done = desk.reclassify(conn, settings, ticket_id, category, topic or None,

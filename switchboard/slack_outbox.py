@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -24,6 +24,7 @@ from sqlalchemy import Connection, select, update
 from connectors.outbound import SendFailed
 from connectors.slack import blocks
 from switchboard.settings import Settings
+from switchboard.sla_keeper import keeper_for
 from tickets import outbox, queries
 from tickets.customers import Tier
 from tickets.database import Database
@@ -112,6 +113,14 @@ def move_card(conn: Connection, settings: Settings, ticket_id: int, category: st
         _enqueue(conn, settings, ticket_id, post.channel, "history", now, post_id=post.id)
 
 
+def _left(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{sign}{hours}h{minutes:02d}"
+
+
 class SlackSender:
     """The outbox's sender for the `slack` channel."""
 
@@ -127,6 +136,15 @@ class SlackSender:
 
     async def send(self, message: OutboundMessage, key: str) -> str | None:
         op = str(message.thread.get("op"))
+        if op == "dm":  # to a person (a manager told of a late ticket): no card involved
+            try:
+                answer = await self.client.chat_postMessage(channel=message.recipient,
+                                                            text=message.text)
+            except SlackApiError as exc:
+                error = str(exc.response.get("error") or exc.response.status_code)
+                raise SendFailed(f"Slack refused the direct message: {error}",
+                                 permanent=error not in RETRY_ERRORS) from exc
+            return str(answer.get("ts") or "")
         post = await asyncio.to_thread(self._post, int(message.thread["post_id"]))
         if post is None:
             raise SendFailed("the ticket's Slack post is gone", permanent=True)
@@ -199,8 +217,16 @@ class SlackSender:
                 supplier_name = conn.execute(select(suppliers.c.name).where(
                     suppliers.c.id == ticket["supplier_id"])).scalar()
             ticket["id"] = ticket_id
-            assignee = conn.execute(select(tickets.c.assignee).where(
-                tickets.c.id == ticket_id)).scalar()
+            assignee, clocks = conn.execute(select(tickets.c.assignee, tickets.c.sla).where(
+                tickets.c.id == ticket_id)).one()
+        view = keeper_for(settings).view(clocks, datetime.now(UTC))
+        if view:
+            ticket["sla_due"] = {
+                name: (f"{t['due'].astimezone(settings.zone):%d/%m %H:%M}"
+                       + (" ✓" if t["met"] else " ✗" if t["done"] else
+                          " ⏸" if t["paused"] else f" ({_left(t['left_seconds'])})"))
+                for name, t in view["timers"].items()}
+            ticket["sla_acknowledged"] = bool(view["acknowledged"])
         mention = None
         if assignee:
             agent = next((a for a in settings.agents if a.name == assignee), None)

@@ -68,6 +68,7 @@ def ticket_row(row: Any, prefix: str) -> dict[str, Any]:
         "assigned_supplier_id": row.assigned_supplier_id,
         "assignee": row.assignee,
         "first_response_at": row.first_response_at,
+        "sla_next_at": row.sla_next_at,
         "confidence": row.confidence,
         "rules": list(row.rules or []),
         "tags": list(row.tags or []),
@@ -90,6 +91,7 @@ def get_ticket(conn: Connection, prefix: str, ticket_id: int) -> dict[str, Any] 
     if row is None:
         return None
     result = ticket_row(row, prefix)
+    result["sla_state"] = row.sla
     result["messages"] = [
         {
             "direction": m.direction,

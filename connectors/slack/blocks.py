@@ -77,7 +77,9 @@ def ticket_card(ticket: Mapping[str, Any], customer: Mapping[str, Any] | None,
         owner += f" · NCC đang xử lý / with supplier {ticket['assigned_supplier_id']}"
     due = ticket.get("sla_due") or {}
     due_line = " · ".join(f"{name} {when}" for name, when in due.items()) or \
-        "chưa có mốc SLA / no SLA targets yet"
+        "không có mốc SLA / no SLA targets"
+    if ticket.get("sla_acknowledged"):
+        due_line += " · quản lý đã nắm / acknowledged"
     subject = f"*{_text(ticket['subject'], 200)}*\n" if ticket.get("subject") else ""
     body = _text(first["text"]) if first else ""
     blocks: list[dict[str, Any]] = [
@@ -100,6 +102,8 @@ def ticket_card(ticket: Mapping[str, Any], customer: Mapping[str, Any] | None,
         buttons.append(_button("sb_resolve", "Đã xử lý / Resolve", ticket_value, "danger"))
     else:
         buttons.append(_button("sb_reopen", "Mở lại / Reopen", ticket_value))
+    if level == "red" and not closed and not ticket.get("sla_acknowledged"):
+        buttons.append(_button("sb_ack", "Quản lý đã nắm / Acknowledge", ticket_value))
     blocks.append({"type": "actions", "block_id": f"ticket-{ticket_value}-buttons",
                    "elements": buttons})
     if not closed:

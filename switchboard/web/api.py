@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from switchboard import desk, slack_outbox
 from switchboard.intake import BadMessage, parse_message
 from switchboard.outgoing import CannotReply, compose_reply, record_outbound
+from switchboard.sla_keeper import keeper_for
 from switchboard.timefmt import localize
 from switchboard.web.auth import Principal, authenticate
 from switchboard.web.schemas import CustomerOut, Health, Queued, TicketDetailOut, TicketPage
@@ -111,6 +112,7 @@ def get_ticket(request: Request, ref: str, caller: Caller) -> dict[str, Any]:
         ticket = queries.get_ticket(conn, rt.settings.tickets.ref_prefix, ticket_id)
     if ticket is None or (caller.departments and ticket["department"] not in caller.departments):
         raise HTTPException(404, f"no ticket {ref}")
+    ticket["sla"] = keeper_for(rt.settings).view(ticket.pop("sla_state"), rt.clock.now())
     return dict(localize(ticket, rt.settings.zone))
 
 

@@ -34,6 +34,7 @@ class TicketOut(BaseModel):
     assigned_supplier_id: str | None
     assignee: str | None = None
     first_response_at: str | None = None
+    sla_next_at: str | None = None
     confidence: float
     rules: list[str]
     tags: list[str]
@@ -65,6 +66,7 @@ class JournalOut(BaseModel):
 class TicketDetailOut(TicketOut):
     messages: list[MessageOut]
     journal: list[JournalOut]
+    sla: dict[str, Any] | None = None  # policy; per timer: due, level, left_seconds, ...
 
 
 class TicketPage(BaseModel):

@@ -200,6 +200,35 @@ def tickets_show(ctx: click.Context, ref: str, as_json: bool) -> None:
     show_ticket(_settings(ctx), _database(ctx), ref, as_json, click.echo)
 
 
+@main.group()
+def sla() -> None:
+    """SLA clocks."""
+
+
+@sla.command("explain")
+@click.argument("ref")
+@click.pass_context
+def sla_explain(ctx: click.Context, ref: str) -> None:
+    """How each due time of a ticket was computed: policy, hours, pauses, holidays."""
+    from sqlalchemy import select
+
+    from switchboard.sla_keeper import keeper_for
+    from tickets.clock import SystemClock
+    from tickets.refs import parse_ref
+    from tickets.schema import tickets
+
+    settings = _settings(ctx)
+    ticket_id = parse_ref(ref)
+    if ticket_id is None:
+        raise click.ClickException(f"{ref!r} is not a ticket reference")
+    with _database(ctx).read() as conn:
+        row = conn.execute(select(tickets.c.sla).where(tickets.c.id == ticket_id)).first()
+    if row is None:
+        raise click.ClickException(f"no ticket {ref}")
+    for line in keeper_for(settings).explain(row.sla, SystemClock().now()):
+        click.echo(line)
+
+
 @main.command()
 @click.option("--host", default=None, help="listen address (default from config)")
 @click.option("--port", default=None, type=int, help="listen port (default from config)")

@@ -178,6 +178,28 @@ def set_priority(conn: Connection, ticket_id: int, priority: str, actor: str,
     return Done(ticket_id, f"priority {priority}")
 
 
+WAIT_STATUSES = ("open", "pending_customer", "pending_supplier", "pending_carrier")
+
+
+def set_status(conn: Connection, settings: Settings, ticket_id: int, status: str, actor: str,
+               now: datetime) -> Done:
+    """Who holds the ticket now: us (open), or the customer, the supplier or the carrier
+    (which pauses the SLA clocks the configuration says)."""
+    head = _head(conn, ticket_id)
+    if status not in WAIT_STATUSES:
+        raise ActionRefused(f"unknown status {status}")
+    if head.status in CLOSED_STATUSES:
+        raise ActionRefused(f"it is {head.status}: reopen it first")
+    if head.status == status:
+        raise ActionRefused(f"already {status}")
+    _apply(conn, ticket_id, now, {"status": status}, JournalEntry(
+        "status_changed", f"{actor}: {head.status} → {status}", actor=actor,
+        data={"from": head.status, "to": status}))
+    _journal(conn, ticket_id, now, keeper_for(settings).status_changed(
+        conn, ticket_id, head.status, status, actor, now))
+    return Done(ticket_id, f"status {status}")
+
+
 def resolve(conn: Connection, settings: Settings, ticket_id: int, actor: str,
             now: datetime) -> Done:
     head = _head(conn, ticket_id)

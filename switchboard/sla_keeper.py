@@ -265,3 +265,46 @@ class Keeper:
                 "waiting_on": (state.get("pause") or {}).get("holder"),
                 "waits_seconds": state.get("waits", {}),
                 "acknowledged": state.get("acknowledged")}
+
+    def explain(self, state: timers.State | None, now: datetime) -> list[str]:
+        """How each due time was computed, in words (`switchboard sla explain`)."""
+        policy = self.policy_of(state) if state else None
+        if state is None or policy is None:
+            return ["no SLA clocks on this ticket (no policy matched, or SLA is off)"]
+        zone = self.settings.zone
+
+        def local(when: datetime) -> str:
+            return f"{when.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
+        calendar = policy.calendar
+        lines = [f"policy {policy.name}: chosen because {policy.when.describe()} "
+                 f"(first match of {len(self.policies)})",
+                 f"calendar {calendar.name}: "
+                 + ("24/7" if calendar.always else "working hours only, public holidays "
+                    f"of {calendar.country or 'no country'} skipped"),
+                 f"warning {policy.warn.describe()}"]
+        paused = set((state.get("pause") or {}).get("timers", []))
+        for name, t in state["timers"].items():
+            start = datetime.fromisoformat(t["start"])
+            deadline = timers.due(policy, t)
+            lines.append(
+                f"{name}: started {local(start)}; target {t['target'] / 3600:g} working h"
+                + (f" + {t['paused'] / 3600:.2f} h paused" if t["paused"] else "")
+                + f" → due {local(deadline)} (warn {local(timers.warn_at(policy, t))})")
+            skipped = calendar.skipped(start, deadline)
+            if skipped:
+                lines.append("  days skipped: " + "; ".join(skipped))
+            status = ("met" if t["met"] else "missed") if t["done"] else \
+                ("paused" if name in paused else
+                 f"{(deadline - now).total_seconds() / 3600:+.2f} h left")
+            lines.append(f"  level {timers.LEVEL_NAMES.get(min(t['level'], 2), 'red')}"
+                         f" (step {t['level']}), {status}")
+        pause = state.get("pause")
+        if pause:
+            lines.append(f"waiting on the {pause['holder']} since "
+                         f"{local(datetime.fromisoformat(pause['since']))}")
+        for holder, seconds in (state.get("waits") or {}).items():
+            lines.append(f"held by the {holder} for {seconds / 3600:.2f} h in all")
+        if state.get("acknowledged"):
+            lines.append(f"acknowledged by {state['acknowledged']['by']}")
+        return lines

@@ -214,6 +214,8 @@ class SlackDesk:
                     done = desk.set_priority(conn, ticket_id, choice, agent.name, now)
                 elif action_id == "sb_transfer":
                     done = desk.transfer(conn, settings, ticket_id, choice, agent.name, now)
+                elif action_id == "sb_status":
+                    done = desk.set_status(conn, settings, ticket_id, choice, agent.name, now)
                 elif action_id == "sb_ack":
                     if agent.role != "manager":
                         return "Chỉ quản lý mới xác nhận được / only managers acknowledge"

@@ -21,6 +21,10 @@ CHANNEL_LABELS = {"email": "Email", "messenger": "Messenger",
 CATEGORY_OPTIONS = ("product", "supplier", "service/delivery", "service/payment",
                     "service/account", "service/other", "supplier_platform", "inquiry")
 PRIORITY_OPTIONS = ("low", "normal", "high", "urgent")
+STATUS_OPTIONS = (("open", "Bên mình xử lý / with us"),
+                  ("pending_customer", "Chờ khách / waiting on the customer"),
+                  ("pending_supplier", "Chờ NCC / waiting on the supplier"),
+                  ("pending_carrier", "Chờ đơn vị vận chuyển / waiting on the carrier"))
 MAX_TEXT = 2800  # a section's text is limited to 3,000 characters
 
 
@@ -115,7 +119,10 @@ def ticket_card(ticket: Mapping[str, Any], customer: Mapping[str, Any] | None,
             _select("sb_category", "Phân loại lại / Reclassify",
                     [(f"{ticket_value}:{c}", c) for c in CATEGORY_OPTIONS]),
             _select("sb_priority", "Ưu tiên / Priority",
-                    [(f"{ticket_value}:{p}", p) for p in PRIORITY_OPTIONS])]})
+                    [(f"{ticket_value}:{p}", p) for p in PRIORITY_OPTIONS]),
+            _select("sb_status", "Ai đang giữ / Waiting on",
+                    [(f"{ticket_value}:{v}", label) for v, label in STATUS_OPTIONS
+                     if v != status])]})
     fallback = f"{ref}: {ticket['category']} · {channel} · {_text(body, 150)}"
     return fallback, [{"color": SLA_COLOURS.get(level, SLA_COLOURS["none"]), "blocks": blocks,
                        "fallback": fallback}]

@@ -167,8 +167,8 @@ def slack_overrides(url: str) -> dict[str, Any]:
         "routing.departments.customer_care.thread_messages": "customer",
         "agents": [
             {"name": "lan", "slack_user": LAN, "departments": list(CHANNELS), "max_open": 5},
-            {"name": "minh", "slack_user": MINH, "departments": ["complaint_desk",
-                                                                "front_line"]}],
+            {"name": "minh", "slack_user": MINH, "role": "manager",
+             "departments": ["complaint_desk", "front_line"]}],
     }
     for department, channel in CHANNELS.items():
         values[f"routing.departments.{department}.slack_channel"] = channel

@@ -276,3 +276,42 @@ async def test_slack_outage_delays_the_card_but_loses_nothing(desk: Desk) -> Non
     assert len(cards) >= 1 and cards[-1]["channel"] == "C0COMPLAIN"
     rows = [r for r in desk.chat.outbox_rows() if r["channel"] == "slack"]
     assert {r["status"] for r in rows} == {"sent"}
+
+
+async def test_late_tickets_turn_red_tell_managers_and_can_be_acknowledged(desk: Desk) -> None:
+    from datetime import timedelta
+
+    from switchboard.sla_keeper import keeper_for
+    from switchboard.sla_sweeper import Sweeper
+
+    await complaint(desk)
+    rt = desk.chat.rt
+    sweeper = Sweeper(rt.settings, rt.db, rt.clock, keeper_for(rt.settings))
+    desk.chat.clock.advance(timedelta(hours=9))  # supplier matters: first response in 8 h
+    assert sweeper.sweep().steps == 2  # yellow (4 h before) and red, at once
+    await desk.chat.settle()
+    dms = [c for c in desk.calls("chat.postMessage") if c["channel"] == MINH]
+    assert len(dms) == 1 and "MC-1" in dms[0]["text"] and "late" in dms[0]["text"]
+    card = desk.calls("chat.update")[-1]
+    assert "#e01e5a" in card_text(card) and "sb_ack" in card_text(card)
+    thread = desk.thread(desk.card_ts())
+    assert any(t.startswith("🟡") and f"<@{LAN}>" in t for t in thread)  # the owner
+    assert any(t.startswith("🔴") and f"<@{MINH}>" in t for t in thread)  # the managers
+
+    await desk.action(LAN, "sb_ack", "1", "C0COMPLAIN", desk.card_ts())
+    refused = await desk.until(lambda: desk.calls("chat.postEphemeral"), "the refusal")
+    assert "only managers" in refused[0]["text"]
+    await desk.action(MINH, "sb_ack", "1", "C0COMPLAIN", desk.card_ts())
+    await desk.until(lambda: ("sla_acknowledged", "minh") in journal_actions(desk), "the ack")
+    assert sweeper.sweep().steps == 0
+    desk.chat.clock.advance(timedelta(days=2))  # past the ladder's step: no repeats
+    sweeper.sweep()
+    await desk.chat.settle()
+    dms = [c["text"] for c in desk.calls("chat.postMessage") if c["channel"] == MINH]
+    assert sum("its first_response " in t for t in dms) == 1
+    from sqlalchemy import select
+
+    from tickets.schema import sla_events
+    with rt.db.read() as conn:
+        kinds = [k for (k,) in conn.execute(select(sla_events.c.kind))]
+    assert "escalation" not in kinds  # acknowledged: the ladder stopped

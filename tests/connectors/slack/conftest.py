@@ -144,6 +144,18 @@ class Desk:
             await asyncio.sleep(0.02)
         raise AssertionError(f"timed out waiting for {what}")
 
+    async def quiet(self) -> None:
+        """Wait until every listener Bolt started after its ack has finished, so that a check
+        that nothing happened is not passed merely because nothing had run yet."""
+        for _ in range(500):
+            running = [t for t in asyncio.all_tasks() if not t.done()
+                       and "run_ack_function_asynchronously" in repr(t.get_coro())]
+            if not running:
+                await self.chat.settle()
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("Bolt's listeners did not finish")
+
     def card_ts(self, ticket_id: int = 1) -> str:
         """Where the ticket's current card is (as Slack answered when it was posted)."""
         from sqlalchemy import select

@@ -23,8 +23,10 @@ MAX_DAYS = 3660  # never search further than ten years for working time
 
 
 @lru_cache(maxsize=64)
-def _public_holidays(country: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays(country, years=year).keys())
+def _public_holidays(country: str, year: int) -> dict[date, str]:
+    """Built once per country and year: the `holidays` objects are slow to make."""
+    return {day: str(name) for day, name in
+            holidays.country_holidays(country, years=year).items()}
 
 
 @dataclass(frozen=True)
@@ -47,17 +49,32 @@ class Calendar:
             return None
         if day in self.days_off:
             return "day off"
-        if self.country and day in _public_holidays(self.country, day.year):
-            return str(holidays.country_holidays(self.country, years=day.year).get(day))
+        if self.country:
+            return _public_holidays(self.country, day.year).get(day)
         return None
 
-    def intervals_on(self, day: date) -> list[tuple[datetime, datetime]]:
+    def __post_init__(self) -> None:
+        # a day's working intervals, computed once: every due time walks the same days
+        object.__setattr__(self, "_days", {})
+        object.__setattr__(self, "_totals", {})
+
+    def intervals_on(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The working intervals of a local day, as UTC instants."""
+        days: dict[date, tuple[tuple[datetime, datetime], ...]] = self._days  # type: ignore[attr-defined]
+        found = days.get(day)
+        if found is None:
+            found = self._intervals_on(day)
+            if len(days) > 20_000:
+                days.clear()
+            days[day] = found
+        return found
+
+    def _intervals_on(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         if self.always:
             start = datetime.combine(day, time(0), self.zone)
-            return [(start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC))]
+            return ((start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)),)
         if self.is_day_off(day) is not None:
-            return []
+            return ()
         parts = self.make_up_hours if day in self.extra_working else \
             self.hours.get(day.weekday(), ())
         found = []
@@ -66,7 +83,7 @@ class Calendar:
             b = (datetime.combine(day, end, self.zone) if end != time(0)
                  else datetime.combine(day + timedelta(days=1), time(0), self.zone))
             found.append((a, b.astimezone(UTC)))
-        return found
+        return tuple(found)
 
     def _intervals_from(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
         day = start.astimezone(self.zone).date() - timedelta(days=1)  # an interval may
@@ -84,12 +101,37 @@ class Calendar:
             return start
         if self.always:
             return start + timedelta(seconds=seconds)
-        left = timedelta(seconds=seconds)
-        for a, b in self._intervals_from(start):
-            if b - a >= left:
-                return a + left
-            left -= b - a
-        raise AssertionError("unreachable")
+        left = float(seconds)
+        day = start.astimezone(self.zone).date() - timedelta(days=1)  # an interval may
+        for _ in range(MAX_DAYS):                                     # start the day before
+            intervals = self.intervals_on(day)
+            if intervals and intervals[0][0] >= start:  # a whole day after `start`
+                total = self._day_seconds(day, intervals)
+                if total < left:  # skipped at once: most of a long target is whole days
+                    left -= total
+                    day += timedelta(days=1)
+                    continue
+            for a, b in intervals:
+                if b <= start:
+                    continue
+                a = max(a, start)
+                span = (b - a).total_seconds()
+                if span >= left:
+                    return a + timedelta(seconds=left)
+                left -= span
+            day += timedelta(days=1)
+        raise ValueError(f"calendar {self.name}: no working time within ten years")
+
+    def _day_seconds(self, day: date, intervals: tuple[tuple[datetime, datetime], ...]
+                     ) -> float:
+        totals: dict[date, float] = self._totals  # type: ignore[attr-defined]
+        found = totals.get(day)
+        if found is None:
+            found = sum((b - a).total_seconds() for a, b in intervals)
+            if len(totals) > 20_000:
+                totals.clear()
+            totals[day] = found
+        return found
 
     def between(self, a: datetime, b: datetime) -> float:
         """Working seconds from `a` to `b` (0 when `b` is not after `a`)."""

@@ -171,13 +171,13 @@ def next_at(state: State, policy: Policy) -> datetime | None:
     for name in running(state):
         timer = state["timers"][name]
         level = timer["level"]
-        deadline = due(policy, timer)
         if level == 0:
             found.append(warn_at(policy, timer))
         elif level == 1:
-            found.append(deadline)
+            found.append(due(policy, timer))
         elif not acknowledged and level - 2 < len(policy.ladder):
-            found.append(deadline + timedelta(seconds=policy.ladder[level - 2].after_seconds))
+            found.append(due(policy, timer)
+                         + timedelta(seconds=policy.ladder[level - 2].after_seconds))
     return min(found) if found else None
 
 

@@ -132,7 +132,7 @@ class Keeper:
             current = state["timers"].get("next_response")
             if current is None or current["done"] is not None:
                 timers.start_timer(state, policy, "next_response", now)
-        return {**self.columns(state), "sla_version": tickets.c.sla_version + 1}, entries
+        return {**self.columns(state), "sla_version": store.Increment()}, entries
 
     def _dues(self, policy: Policy, state: timers.State) -> str:
         zone = self.settings.zone
@@ -217,6 +217,17 @@ class Keeper:
             if name not in state["timers"]:
                 timers.start_timer(state, policy, name, now)
         self.save(conn, ticket_id, state)
+
+    def supplier_done(self, conn: Connection, ticket_id: int, actor: str,
+                      now: datetime) -> list[JournalEntry]:
+        """The supplier finished their part: their clocks stop (met or missed)."""
+        row, state = self._load(conn, ticket_id)
+        policy = self.policy_of(state) if state else None
+        if state is None or policy is None:
+            return []
+        entries = self._stop(conn, ticket_id, state, policy, SUPPLIER_TIMERS, actor, now)
+        self.save(conn, ticket_id, state)
+        return entries
 
     def reclassified(self, conn: Connection, ticket_id: int, tier: str | None,
                      actor: str) -> JournalEntry | None:

@@ -22,15 +22,17 @@ from sqlalchemy import Connection, insert, select
 
 from sla import timers
 from sla.policy import SUPPLIER_TIMERS, Policy
-from switchboard import slack_outbox
+from switchboard import metrics, slack_outbox
+from switchboard.notices import email_notice
 from switchboard.settings import AgentSettings, Settings
 from switchboard.sla_keeper import Keeper
+from switchboard.supplier_mail import supplier_addresses, ticket_link
 from tickets import outbox, store
 from tickets.clock import Clock
 from tickets.database import Database
 from tickets.messages import Channel, OutboundMessage
 from tickets.refs import format_ref
-from tickets.schema import sla_events, supplier_contacts, tickets
+from tickets.schema import sla_events, tickets
 from tickets.store import JournalEntry
 
 log = logging.getLogger("switchboard.sla")
@@ -58,6 +60,7 @@ class Sweeper:
         self.keeper = keeper
         self.batch = settings.sla.batch_size
 
+    @metrics.SLA_SWEEP_SECONDS.time()  # a failed sweep is observed too
     def sweep(self) -> Swept:
         """Everything due now, in batches; returns what was done."""
         total = Swept(0, 0, 0, 0)
@@ -111,6 +114,7 @@ class Sweeper:
             if events:
                 conn.execute(insert(sla_events), events)
                 store.insert_journal(conn, journal)
+        metrics.count_escalations(e["level"] for e in events)  # committed: counted once
         if escalated:
             log.info("SLA: %d ticket(s) escalated (%d steps)", escalated, steps_done)
         return Swept(len(rows), escalated, steps_done, conflicts)
@@ -154,10 +158,14 @@ class Sweeper:
                       (self._managers(row.department) if n == "managers"
                        else [agents[n]] if n in agents else [])]
         late_h = step.late_seconds / 3600
+        holder_vi = holder_en = row.assignee
+        if step.timer in SUPPLIER_TIMERS and row.assigned_supplier_id:
+            holder_vi = f"nhà cung cấp {row.assigned_supplier_id}"
+            holder_en = f"supplier {row.assigned_supplier_id}"
         text = (f"🔴 {ref} trễ hạn {label} (hạn {due_local}, trễ {late_h:.1f} giờ; người giữ: "
-                f"{row.assignee or 'chưa ai nhận'}) / {ref} is late for its {step.timer} "
+                f"{holder_vi or 'chưa ai nhận'}) / {ref} is late for its {step.timer} "
                 f"(due {due_local}, {late_h:.1f} h late; held by "
-                f"{row.assignee or 'nobody'})")
+                f"{holder_en or 'nobody'})")
         for person in people:
             if person.slack_user and settings.slack.enabled:
                 self._slack_dm(conn, row.id, person.slack_user, text, now)
@@ -178,22 +186,14 @@ class Sweeper:
 
     def _email(self, conn: Connection, ticket_id: int, to: str, subject: str, text: str,
                now: datetime) -> None:
-        mailboxes = self.settings.email.mailboxes
-        if not mailboxes:
-            return
-        message = OutboundMessage(
-            Channel.EMAIL, to, text, format_ref(self.settings.tickets.ref_prefix, ticket_id),
-            subject=subject, automatic=True,
-            thread={"from_address": mailboxes[0].address, "from_name": mailboxes[0].name})
-        outbox.enqueue(conn, ticket_id=ticket_id, message=message, kind="sla_notice", now=now)
+        email_notice(conn, self.settings, ticket_id, to, subject, text, "sla_notice", now)
 
     def _email_supplier(self, conn: Connection, row: Any, ref: str, label: str,
                         due_local: str, now: datetime) -> list[str]:
-        addresses = conn.execute(select(supplier_contacts.c.value).where(
-            supplier_contacts.c.supplier_id == row.assigned_supplier_id,
-            supplier_contacts.c.kind == "email")).scalars().all()
+        addresses = supplier_addresses(conn, row.assigned_supplier_id)
+        link = ticket_link(self.settings, row.id)
         for address in addresses:
             self._email(conn, row.id, address, f"[{ref}] Nhắc hạn / reminder",
-                        f"Phiếu {ref} cần nhà cung cấp {label} trước {due_local}. / Ticket "
-                        f"{ref} needs the supplier's {label} by {due_local}.", now)
+                        f"Phiếu {ref} cần nhà cung cấp {label} trước {due_local}: {link}\n"
+                        f"(Ticket {ref} needs the supplier's {label} by {due_local}.)", now)
         return [f"supplier {row.assigned_supplier_id}"] if addresses else []

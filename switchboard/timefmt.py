@@ -21,3 +21,8 @@ def localize(data: Any, zone: ZoneInfo) -> Any:
     if isinstance(data, list):
         return [localize(v, zone) for v in data]
     return data
+
+
+def for_people(value: datetime | None, zone: ZoneInfo) -> str:
+    """`22/11/2026 14:05`, the way Vietnamese write dates, in the configured zone."""
+    return value.astimezone(zone).strftime("%d/%m/%Y %H:%M") if value else "—"

@@ -68,7 +68,7 @@ def main(ctx: click.Context, config: Path | None, db: str | None, verbose: bool)
     """Switchboard: omnichannel contact-center router."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("alembic", "mail.log"):
+    for noisy in ("alembic", "mail.log", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     ctx.ensure_object(dict).update(config=bootstrap.config_path(str(config) if config else None),
                                    db=db)
@@ -229,6 +229,57 @@ def sla_explain(ctx: click.Context, ref: str) -> None:
         click.echo(line)
 
 
+@main.group()
+def rules() -> None:
+    """Try rule changes before they go live."""
+
+
+@rules.command("replay")
+@click.option("--since", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="first day (YYYY-MM-DD, in the configured time zone)")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="last day, included (default: up to now)")
+@click.option("--config", "candidate", type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path),
+              help="candidate config file with the new rules (default: the current one)")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(min=0),
+              help="list at most N tickets of each kind (0: all); the summary counts all")
+@click.pass_context
+def rules_replay(ctx: click.Context, since: Any, until: Any, candidate: Path | None,
+                 as_json: bool, limit: int) -> None:
+    """Dry run: replay the (new) rules over past tickets and show what would change.
+
+    Never writes to the database."""
+    from switchboard import replay
+
+    settings = _settings(ctx)
+    if until is not None and until.date() < since.date():
+        raise click.BadParameter(f"{until.date()} is before --since {since.date()}",
+                                 param_hint="--until")
+    try:
+        new = replay.load_candidate(candidate) if candidate else settings
+    except replay.ReplayError as exc:
+        raise click.BadParameter(str(exc), param_hint="--config") from None
+    try:
+        db = replay.open_database(settings.database.url)
+    except replay.ReplayError as exc:
+        raise Failure(str(exc)) from None
+    try:
+        report = replay.replay(settings, new, db, since.date(),
+                               until.date() if until else None,
+                               str(candidate or ctx.obj["config"]))
+    finally:
+        db.dispose()
+    shown = limit or None
+    if as_json:
+        for item in replay.json_lines(report, shown):
+            click.echo(orjson.dumps(item).decode())
+        return
+    for line in replay.text_lines(report, shown):
+        click.echo(line)
+
+
 @main.command()
 @click.option("--host", default=None, help="listen address (default from config)")
 @click.option("--port", default=None, type=int, help="listen port (default from config)")
@@ -264,6 +315,73 @@ def demo(ctx: click.Context, demo_db: str) -> None:
     from switchboard.demo import run_demo
 
     run_demo(_settings(ctx), demo_db, click.echo)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="one JSON object")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Backlogs and lags: inbox, workers, outbox, SLA sweeper."""
+    import json as jsonlib
+
+    from switchboard import status as status_mod
+    from switchboard.bootstrap import make_queue
+
+    settings = _settings(ctx)
+    queue = make_queue(settings)
+    with _database(ctx).read() as conn:
+        found = status_mod.gather(conn, queue, _now(ctx))
+    if as_json:
+        click.echo(jsonlib.dumps(found.as_dict(), ensure_ascii=False))
+    else:
+        for line in status_mod.render(found):
+            click.echo(line)
+
+
+@main.group()
+def portal() -> None:
+    """Accounts for the supplier portal and the managers' dashboard."""
+
+
+@portal.command("add-user")
+@click.argument("email")
+@click.option("--name", default="", help="shown on the pages (default: the email)")
+@click.option("--supplier", "supplier_id", default=None,
+              help="the supplier id this person works for; without it the email must be a "
+                   "manager's in agents: (role: manager)")
+@click.option("--password-stdin", is_flag=True, help="read the password from stdin")
+@click.pass_context
+def portal_add_user(ctx: click.Context, email: str, name: str, supplier_id: str | None,
+                    password_stdin: bool) -> None:
+    """Create a portal user, or reset their password (their sessions end)."""
+    from switchboard import accounts
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = str(click.prompt("password", hide_input=True, confirmation_prompt=True))
+    settings = _settings(ctx)
+    try:
+        with _database(ctx).write() as conn:
+            user_id = accounts.add_user(conn, settings, email, name or email, password,
+                                        supplier_id, _now(ctx))
+    except accounts.AccountError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"user {user_id}: {email} "
+               + (f"(supplier {supplier_id})" if supplier_id else "(manager)"))
+
+
+@portal.command("disable-user")
+@click.argument("email")
+@click.pass_context
+def portal_disable_user(ctx: click.Context, email: str) -> None:
+    """Lock an account out at once: its sessions end."""
+    from switchboard import accounts
+
+    with _database(ctx).write() as conn:
+        if not accounts.disable_user(conn, email):
+            raise click.ClickException(f"no portal user {email}")
+    click.echo(f"disabled {email}")
 
 
 def _now(ctx: click.Context) -> Any:

@@ -19,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from router.assignment import Agent, Offer, choose, parse_shift
 from router.routing import route
 from router.rules import CATEGORIES, PRIORITIES, TOPICS
+from switchboard import supplier_mail, survey
 from switchboard.classification import routing_table
 from switchboard.settings import Settings
 from switchboard.sla_keeper import keeper_for
@@ -126,13 +127,15 @@ def hand_to_supplier(conn: Connection, settings: Settings, ticket_id: int, actor
     if not head.supplier_id:
         raise ActionRefused("the ticket has no supplier yet: reclassify or name it first")
     _apply(conn, ticket_id, now, {"assigned_supplier_id": head.supplier_id,
-                                  "status": "pending_supplier"}, JournalEntry(
+                                  "status": "pending_supplier",
+                                  "supplier_done_at": None}, JournalEntry(
         "assigned", f"{actor} handed it to supplier {head.supplier_id}", actor=actor,
         data={"supplier_id": head.supplier_id}))
     keeper = keeper_for(settings)
     keeper.handed_to_supplier(conn, ticket_id, now)
     _journal(conn, ticket_id, now, keeper.status_changed(conn, ticket_id, head.status,
                                                          "pending_supplier", actor, now))
+    supplier_mail.handed_over(conn, settings, ticket_id, now)
     return Done(ticket_id, f"handed to supplier {head.supplier_id}")
 
 
@@ -152,6 +155,9 @@ def reclassify(conn: Connection, settings: Settings, ticket_id: int, category: s
                                  "assigned_supplier_id": decided.assigned_supplier_id}
     if decided.department != head.department:
         values["assignee"] = None
+    if decided.assigned_supplier_id is None or decided.assigned_supplier_id != conn.execute(
+            select(tickets.c.assigned_supplier_id).where(tickets.c.id == ticket_id)).scalar():
+        values["supplier_done_at"] = None  # a new supplier's part is not done yet
     was = head.category + (f"/{head.topic}" if head.topic else "")
     now_is = category + (f"/{topic}" if topic else "")
     _apply(conn, ticket_id, now, values, JournalEntry(
@@ -201,7 +207,9 @@ def set_status(conn: Connection, settings: Settings, ticket_id: int, status: str
 
 
 def resolve(conn: Connection, settings: Settings, ticket_id: int, actor: str,
-            now: datetime) -> Done:
+            now: datetime, secret: bytes | None = None) -> Done:
+    """Resolved; with `secret` (to sign an email's Reply-To) the customer is asked how
+    satisfied they are."""
     head = _head(conn, ticket_id)
     if head.status in CLOSED_STATUSES:
         raise ActionRefused(f"already {head.status}")
@@ -210,6 +218,10 @@ def resolve(conn: Connection, settings: Settings, ticket_id: int, actor: str,
         data={"from": head.status, "to": "resolved"}))
     _journal(conn, ticket_id, now, keeper_for(settings).status_changed(
         conn, ticket_id, head.status, "resolved", actor, now))
+    if secret is not None:
+        asked = survey.ask(conn, settings, secret, ticket_id, now)
+        if asked is not None:
+            _journal(conn, ticket_id, now, [asked])
     return Done(ticket_id, "resolved")
 
 

@@ -88,7 +88,8 @@ class Dispatcher:
             self._delivery(conn, item, "sent", external_id=external_id)
             if self.on_delivery is not None:
                 self.on_delivery(conn, item, "sent", None, now)
-            if item.message_id is not None:  # what reached the customer, not Slack upkeep
+            if item.message_id is not None and item.ticket_id is not None:
+                # what reached the customer, not Slack upkeep
                 store.append_journal(conn, item.ticket_id, now, [JournalEntry(
                     "delivered", f"{item.kind} sent to {item.message.recipient} by "
                     f"{item.message.channel.value}", data={"outbox_id": item.id})])
@@ -100,7 +101,7 @@ class Dispatcher:
         retry_at = None if final else now + backoff(self.settings, item.attempts)
         with self.db.write() as conn:
             outbox.mark_failed(conn, item.id, error, retry_at)
-            if final:
+            if final and item.ticket_id is not None:
                 self._delivery(conn, item, "failed", error=error)
                 if self.on_delivery is not None:
                     self.on_delivery(conn, item, "failed", error, now)

@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connectors.slack import blocks
-from switchboard import desk, slack_outbox
+from switchboard import desk, slack_outbox, supplier_desk
 from switchboard.outgoing import CannotReply, compose_reply, record_outbound
 from switchboard.settings import AgentSettings, Settings
 from switchboard.sla_keeper import keeper_for
@@ -45,6 +45,7 @@ from tickets.store import JournalEntry
 
 log = logging.getLogger("switchboard.slack")
 NOTE_PREFIXES = ("note:", "ghi chú:", "ghi chu:", "nb:")
+SUPPLIER_PREFIXES = ("ncc:", "supplier:")  # to the supplier's portal and mailbox
 NOT_AGENT = ("Bạn chưa được cấu hình là nhân viên hỗ trợ nên không thể thao tác trên phiếu. / "
              "You are not a configured agent, so you cannot act on tickets.")
 
@@ -121,6 +122,16 @@ class SlackDesk:
             known = self.settings.routing.departments.get(str(department))
             to_customer = known is not None and known.thread_messages == "customer"
             lowered = text.lower()
+            if lowered.startswith(SUPPLIER_PREFIXES):
+                body = text.split(":", 1)[1].strip()
+                try:
+                    supplier_desk.tell_supplier(conn, self.settings, ticket_id, agent.name,
+                                                body, now)
+                except desk.ActionRefused as exc:
+                    return ("refused", f"Không gửi được cho NCC / not sent to the supplier: "
+                            f"{exc}")
+                _first_time(conn, f"sent:{channel}:{ts}", now)
+                return ("sent", "")
             if not to_customer or lowered.startswith(NOTE_PREFIXES):
                 store.append_journal(conn, ticket_id, now, [JournalEntry(
                     "note", text[:4000], actor=agent.name)])
@@ -207,7 +218,8 @@ class SlackDesk:
                 elif action_id == "sb_supplier":
                     done = desk.hand_to_supplier(conn, settings, ticket_id, agent.name, now)
                 elif action_id == "sb_resolve":
-                    done = desk.resolve(conn, settings, ticket_id, agent.name, now)
+                    done = desk.resolve(conn, settings, ticket_id, agent.name, now,
+                                        self.secret)
                 elif action_id == "sb_reopen":
                     done = desk.reopen(conn, settings, ticket_id, agent.name, now)
                 elif action_id == "sb_priority":
@@ -225,6 +237,12 @@ class SlackDesk:
                         "sla_acknowledged", f"{agent.name} acknowledged the late ticket: no "
                         "more reminders while they handle it", actor=agent.name)])
                     done = desk.Done(ticket_id, "acknowledged the late ticket")
+                elif action_id == "sb_proposal":
+                    verdict, _, number = choice.partition("-")
+                    if verdict not in ("approve", "reject") or not number.isdigit():
+                        return f"bad proposal button {choice!r}"
+                    done = supplier_desk.decide(conn, settings, ticket_id, int(number),
+                                                verdict == "approve", agent.name, now)
                 elif action_id == "sb_category":
                     category, _, topic = choice.partition("/")
                     done = desk.reclassify(conn, settings, ticket_id, category, topic or None,

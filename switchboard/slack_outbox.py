@@ -15,10 +15,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Connection, select, update
 
 from connectors.outbound import SendFailed
@@ -31,6 +30,9 @@ from tickets.database import Database
 from tickets.messages import Channel, OutboundMessage
 from tickets.refs import format_ref
 from tickets.schema import slack_posts, suppliers, tickets
+
+if TYPE_CHECKING:  # the client (and aiohttp under it) is only loaded where Slack runs
+    from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger("switchboard.slack")
 RETRY_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
@@ -84,13 +86,15 @@ def refresh_card(conn: Connection, settings: Settings, ticket_id: int, now: date
 
 
 def to_thread(conn: Connection, settings: Settings, ticket_id: int, text: str,
-              now: datetime) -> None:
+              now: datetime, buttons: list[tuple[str, str, str, str]] | None = None) -> None:
+    """A line in the ticket's thread; `buttons` are (action_id, value, label, style)."""
     if not settings.slack.enabled:
         return
     post = current_post(conn, ticket_id)
     if post is not None:
+        extra: dict[str, Any] = {"buttons": [list(b) for b in buttons]} if buttons else {}
         _enqueue(conn, settings, ticket_id, post.channel, "thread", now, text=text,
-                 post_id=post.id)
+                 post_id=post.id, **extra)
 
 
 def move_card(conn: Connection, settings: Settings, ticket_id: int, category: str,
@@ -158,8 +162,10 @@ class SlackSender:
                     raise SendFailed("the ticket's card is not posted yet")
                 text = message.text if op == "thread" else await asyncio.to_thread(
                     self._transcript, post.ticket_id)
+                buttons = message.thread.get("buttons") if op == "thread" else None
                 answer = await self.client.chat_postMessage(
-                    channel=post.channel, thread_ts=post.ts, text=text, mrkdwn=True)
+                    channel=post.channel, thread_ts=post.ts, text=text, mrkdwn=True,
+                    blocks=blocks.text_with_buttons(text, buttons) if buttons else None)
                 return str(answer.get("ts") or "")
         except SlackApiError as exc:
             error = str(exc.response.get("error") or exc.response.status_code)

@@ -73,7 +73,8 @@ def delivery_notices(settings: Settings) -> OnDelivery | None:
     def notice(conn: Connection, item: OutboxItem, state: str, error: str | None,
                now: datetime) -> None:
         channel = item.message.channel
-        if channel is Channel.SLACK or (state == "sent" and item.kind != "reply"):
+        if channel is Channel.SLACK or item.ticket_id is None or (
+                state == "sent" and item.kind != "reply"):
             return
         label = CHANNEL_LABELS.get(channel.value, channel.value)
         text = (f"✅ Đã gửi cho khách qua {label} / delivered to the customer"

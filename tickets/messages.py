@@ -23,9 +23,12 @@ class Channel(StrEnum):
     PHONE = "phone"
     API = "api"
     SLACK = "slack"  # the agents' side: only ever an outbox channel, never a customer's
+    PORTAL = "portal"  # a supplier's own request, raised from the supplier portal
 
 
-CHANNELS: frozenset[str] = frozenset(c.value for c in Channel if c is not Channel.SLACK)
+# what the intake API accepts: the portal writes its own channel, nobody else may
+CHANNELS: frozenset[str] = frozenset(c.value for c in Channel
+                                     if c not in (Channel.SLACK, Channel.PORTAL))
 
 
 @dataclass(frozen=True, slots=True)

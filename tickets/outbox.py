@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, select, update
 
+from tickets.fastsql import FastInsert
 from tickets.messages import OutboundMessage
 from tickets.schema import outbox
 
@@ -24,20 +25,25 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int
-    ticket_id: int
+    ticket_id: int | None  # None: a message about no one ticket (the daily digest)
     message_id: int | None
     kind: str
     attempts: int
     message: OutboundMessage
 
 
-def enqueue(conn: Connection, *, ticket_id: int, message: OutboundMessage, kind: str,
+_ENQUEUE = FastInsert(outbox, returning_id=True)  # on the pipeline's hot path (acknowledgements)
+
+
+def enqueue(conn: Connection, *, ticket_id: int | None, message: OutboundMessage, kind: str,
             now: datetime, message_id: int | None = None) -> int:
-    result = conn.execute(insert(outbox).values(
-        ticket_id=ticket_id, message_id=message_id, channel=message.channel.value, kind=kind,
-        recipient=message.recipient, payload=message.to_dict(), status=PENDING, attempts=0,
-        next_attempt_at=now, created_at=now))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    new_id = _ENQUEUE.one(conn, {
+        "ticket_id": ticket_id, "message_id": message_id, "channel": message.channel.value,
+        "kind": kind, "recipient": message.recipient, "payload": message.to_dict(),
+        "status": PENDING, "attempts": 0, "next_attempt_at": now, "claimed_until": None,
+        "last_error": None, "external_id": None, "created_at": now, "sent_at": None})
+    assert new_id is not None
+    return new_id
 
 
 def claim(conn: Connection, now: datetime, limit: int, lease: timedelta,

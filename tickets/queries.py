@@ -13,6 +13,14 @@ from tickets.catalog import orders_for_contacts
 from tickets.customers import Tier, contacts_of, identity_values, tier_for
 from tickets.schema import customers, identities, journal, messages, tickets
 
+
+def first_inbound_text() -> Any:
+    """A column for a query over tickets: the text of each ticket's first inbound message
+    (a correlated subquery, so a list of tickets is one statement, not one per row)."""
+    return (select(messages.c.text)
+            .where(messages.c.ticket_id == tickets.c.id, messages.c.direction == "in")
+            .order_by(messages.c.id).limit(1).correlate(tickets).scalar_subquery())
+
 TICKET_FIELDS = ("ref", "status", "channel", "category", "topic", "supplier_id", "department",
                  "customer_id", "sla_level", "subject", "created_at")
 

@@ -21,7 +21,7 @@ def parse_ref(ref: str) -> int | None:
     """The ticket id inside `MC-123`, `#MC-123` or a bare `123`; None if there is none."""
     text = ref.strip()
     if text.isdigit():
-        return int(text)
+        return int(text) if len(text) <= 12 else None
     match = _REF.fullmatch(text.lstrip("[").rstrip("]"))
     return int(match.group(2)) if match else None
 

@@ -161,6 +161,10 @@ tickets = Table(
     Column("sla", JSON),  # the clocks: see sla/timers.py
     Column("sla_next_at", UTCDateTime),  # when the sweeper must look at it next
     Column("sla_version", Integer, nullable=False, default=0, server_default="0"),  # CAS
+    Column("supplier_done_at", UTCDateTime),  # the supplier marked it done on their side
+    Column("survey_sent_at", UTCDateTime),  # the satisfaction question went out
+    Column("csat", Integer),  # the customer's answer, 1..5
+    Column("csat_at", UTCDateTime),
     Index("ix_tickets_customer_status", "customer_id", "status"),
     Index("ix_tickets_sla_next_at", "sla_next_at"),
     Index("ix_tickets_assignee_status", "assignee", "status"),
@@ -227,7 +231,8 @@ outbox = Table(
     "outbox",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    # NULL for what concerns no one ticket (the daily digest to managers)
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=True, index=True),
     Column("message_id", Integer, ForeignKey("messages.id")),
     Column("channel", String(24), nullable=False),
     Column("kind", String(16), nullable=False),
@@ -298,4 +303,64 @@ sla_events = Table(
     Column("due_at", UTCDateTime),
     Column("at", UTCDateTime, nullable=False),
     Column("data", JSON, nullable=False),
+)
+
+
+# -- the web portal: suppliers' staff and managers --------------------------------------
+
+portal_users = Table(
+    "portal_users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),  # lower-cased
+    Column("name", String(255), nullable=False),
+    # a supplier's staff member; NULL for marketplace staff, whose role is in `agents:`
+    Column("supplier_id", String(64), ForeignKey("suppliers.id"), index=True),
+    Column("password_hash", String(255), nullable=False),  # argon2id
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+portal_sessions = Table(
+    "portal_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the cookie: a leaked
+    Column("user_id", Integer, ForeignKey("portal_users.id", ondelete="CASCADE"),  # table
+           nullable=False, index=True),  # is no key to anyone's account
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(400), nullable=False),  # "email:..." or "ip:..."
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_login_failures_key_at", "key", "at"),
+)
+
+proposals = Table(
+    "proposals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("supplier_id", String(64), ForeignKey("suppliers.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # refund, replacement, re_service
+    Column("amount", BigInteger, nullable=False),  # VND; 0 when nothing is paid back
+    Column("note", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # proposed, approved, rejected
+    Column("created_by", String(320), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("decided_by", String(128)),
+    Column("decided_at", UTCDateTime),
+)
+
+alerts_sent = Table(
+    "alerts_sent",
+    metadata,
+    Column("key", String(255), primary_key=True),  # what jumped, and the hour it jumped in
+    Column("at", UTCDateTime, nullable=False),
 )

@@ -24,7 +24,7 @@ IGNORED_SUBTYPES = {"bot_message", "channel_join", "channel_leave", "channel_top
                     "channel_purpose", "channel_name", "thread_broadcast", "pinned_item",
                     "file_share_message"}
 ACTIONS = ("sb_reply", "sb_assign_me", "sb_supplier", "sb_resolve", "sb_reopen",
-           "sb_transfer", "sb_category", "sb_priority", "sb_ack", "sb_status")
+           "sb_transfer", "sb_category", "sb_priority", "sb_ack", "sb_status", "sb_proposal")
 
 
 class SlackDeskPort(Protocol):

@@ -183,3 +183,11 @@ def reply_modal(ticket_value: str, ref: str, channel: str) -> dict[str, Any]:
              "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
                          "max_length": 3000}}],
     }
+
+
+def text_with_buttons(text: str, buttons: Sequence[Sequence[str]]) -> list[dict[str, Any]]:
+    """A thread line with buttons under it (a supplier's proposal: approve or reject)."""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": _text(text)}},
+            {"type": "actions", "elements": [
+                _button(action_id, label, value, style or None)
+                for action_id, value, label, style in buttons]}]

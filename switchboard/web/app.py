@@ -11,12 +11,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from switchboard.bootstrap import Runtime
 from switchboard.services import Services
+from switchboard.web import pages
 from switchboard.web.api import router
 from switchboard.web.calls import router as calls
+from switchboard.web.dashboard import router as dashboard_router
+from switchboard.web.metrics import metrics_router
+from switchboard.web.portal import router as portal_router
 from switchboard.web.slack import routes as slack_routes
 from switchboard.web.webhooks import routes as webhook_routes
 
@@ -48,8 +52,17 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.state.worker = None
     app.include_router(router)
     app.include_router(calls)
+    app.include_router(metrics_router(rt))
     app.router.routes.extend(webhook_routes)
     app.router.routes.extend(slack_routes)
+    app.state.pages = pages.templates_for(rt.settings.templates_dir)
+    app.include_router(pages.router)
+    app.include_router(portal_router)
+    app.include_router(dashboard_router)
+
+    @app.exception_handler(pages.LoginRequired)
+    async def login_required(request: Request, _exc: pages.LoginRequired) -> Response:
+        return pages.login_redirect(request)
 
     @app.exception_handler(ValueError)
     async def value_error(_request: Request, exc: ValueError) -> JSONResponse:

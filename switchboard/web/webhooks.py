@@ -53,6 +53,8 @@ async def deliver(request: Request, message: InboundMessage) -> bool:
         rt = runtime(request)
 
         def put() -> bool:
+            if rt.pipeline.queue is not None:
+                return bool(rt.pipeline.queue.put(message))
             with rt.db.write() as conn:
                 return inbox.put(conn, message, rt.clock.now())
 

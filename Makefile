@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test test-postgres lint bench accuracy demo clean
+.PHONY: setup run test test-postgres soak lint bench accuracy demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: lint
 PG_URL ?= postgresql://postgres@127.0.0.1/postgres
 test-postgres: $(STAMP)
 	SWITCHBOARD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+
+# 100,000 messages, four worker processes on PostgreSQL + Redis (127.0.0.1), a few minutes
+soak: $(STAMP)
+	SWITCHBOARD_SOAK=1 $(BIN)/pytest -q -s tests/scale/test_soak.py
 
 accuracy: $(STAMP)
 	$(BIN)/python benchmarks/classify_accuracy.py tests/data/classify/devset.jsonl

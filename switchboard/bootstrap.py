@@ -6,6 +6,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from switchboard.classification import ClassifierCache
 from switchboard.pipeline import Pipeline
@@ -17,6 +18,9 @@ from tickets.database import Database
 
 DEFAULT_CONFIG = Path("config.yaml")
 log = logging.getLogger("switchboard")
+
+if TYPE_CHECKING:
+    from switchboard.redis_inbox import RedisInbox
 
 
 @dataclass
@@ -46,4 +50,18 @@ def build(settings: Settings, clock: Clock | None = None, *, pooled: bool = True
     secret = load_secret(settings)
     templates = Templates(Path(settings.templates_dir) if settings.templates_dir else None)
     pipeline = Pipeline(settings, db, clock, ClassifierCache(settings), secret, templates)
+    pipeline.queue = make_queue(settings)
     return Runtime(settings, db, clock, pipeline, secret, templates)
+
+
+def make_queue(settings: Settings) -> RedisInbox | None:
+    q = settings.queue
+    if not q.url:
+        return None
+    from switchboard.redis_inbox import RedisInbox
+
+    return RedisInbox(q.url, partitions=q.partitions, prefix=q.prefix,
+                      lease_ms=int(q.lease.total_seconds() * 1000),
+                      retry_ms=int(q.retry_after.total_seconds() * 1000),
+                      dedup_seconds=int(q.dedup_for.total_seconds()),
+                      max_attempts=settings.worker.max_attempts)

@@ -13,18 +13,24 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tickets import inbox
 from tickets.clock import Clock
 from tickets.database import Database
 from tickets.messages import InboundMessage
 
+if TYPE_CHECKING:
+    from switchboard.redis_inbox import RedisInbox
+
 log = logging.getLogger("switchboard.intake")
 
 
 class InboxWriter:
     def __init__(self, db: Database, clock: Clock, on_new: Callable[[], None] | None = None,
-                 max_batch: int = 500, linger: float = 0.002) -> None:
+                 max_batch: int = 500, linger: float = 0.002,
+                 queue: RedisInbox | None = None) -> None:
+        self.queue = queue  # Redis Streams instead of the inbox table
         self.db = db
         self.clock = clock
         self.on_new = on_new
@@ -55,13 +61,18 @@ class InboxWriter:
         return await future
 
     def _write_one(self, message: InboundMessage) -> bool:
-        with self.db.write() as conn:
-            new = inbox.put(conn, message, self.clock.now())
+        if self.queue is not None:
+            new = self.queue.put(message)
+        else:
+            with self.db.write() as conn:
+                new = inbox.put(conn, message, self.clock.now())
         if new and self.on_new is not None:
             self.on_new()
         return new
 
     def _write(self, batch: list[InboundMessage]) -> list[bool]:
+        if self.queue is not None:
+            return self.queue.put_many(batch)
         now = self.clock.now()
         with self.db.write() as conn:
             return [inbox.put(conn, message, now) for message in batch]

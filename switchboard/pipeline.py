@@ -9,16 +9,20 @@ a replay is a no-op even if two workers raced on it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from connectors.slack import blocks
 from router import Classification, Prepared, route
-from switchboard import desk, slack_outbox
+from switchboard import desk, slack_outbox, supplier_mail, survey
 from switchboard.acknowledge import Acknowledger
 from switchboard.batch import Batch
 from switchboard.classification import (
@@ -47,12 +51,15 @@ _CARD_CHANGES = frozenset({"status_changed", "classified", "routed", "supplier_i
 
 log = logging.getLogger("switchboard.pipeline")
 
+if TYPE_CHECKING:
+    from switchboard.redis_inbox import RedisInbox
+
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     channel: str
     external_id: str
-    action: str  # created | joined | duplicate | failed | dead
+    action: str  # created | joined | rated | duplicate | failed | dead
     ticket_id: int | None = None
     ref: str | None = None
     category: str | None = None
@@ -87,6 +94,7 @@ class Pipeline:
         self.acknowledge = acknowledge
         self.agents_side = settings.slack.enabled or bool(settings.agents)
         self.sla = keeper_for(settings)
+        self.queue: RedisInbox | None = None  # set when the inbox is Redis Streams
         self.tiers = [Tier(t.name, t.min_spend) for t in settings.customers.tiers]
 
     def run_batch(self, limit: int | None = None) -> list[Outcome]:
@@ -98,28 +106,91 @@ class Pipeline:
         one is counted and retried later while the rest commit.
         """
         limit = limit or self.settings.worker.batch_size
+        if self.queue is not None:
+            return self._run_stream_batch(limit)
         with self.db.write() as conn:
             items = inbox.claim(conn, limit)
             if not items:
                 return []
-            messages = [item.message for item in items]
-            processed = store.existing_messages(
-                conn, [(m.channel.value, m.external_id) for m in messages])
-            try:
-                with conn.begin_nested():
-                    batch = Batch(conn, self.clock.now())
-                    batch.prepare([m for m in messages
-                                   if (m.channel.value, m.external_id) not in processed])
-                    outcomes = [self.process(conn, m, batch, processed) for m in messages]
-                    batch.flush()
-            except Exception:
-                log.warning("a message in a batch of %d failed; isolating it", len(items))
-                outcomes = [self._isolated(conn, item) for item in items]
+
+            def fail(item: Any, error: str) -> bool:
+                return inbox.fail(conn, item.id, error, self.settings.worker.max_attempts)
+
+            outcomes = self._apply(conn, items, fail)
             inbox.ack(conn, [item.id for item, outcome in zip(items, outcomes, strict=True)
                              if outcome.action not in ("failed", "dead")])
         return outcomes
 
-    def _isolated(self, conn: Connection, item: inbox.InboxItem) -> Outcome:
+    def _run_stream_batch(self, limit: int) -> list[Outcome]:
+        """The Redis Streams inbox: claimed outside the transaction, acknowledged after
+        it committed (a crash in between replays entries the store then finds done)."""
+        assert self.queue is not None
+        items = self.queue.claim(limit)
+        if not items:
+            return []
+        max_attempts = self.settings.worker.max_attempts
+
+        def fail(item: Any, error: str) -> bool:
+            return bool(item.attempts >= max_attempts)
+
+        stop = threading.Event()
+        keeper = threading.Thread(target=self._keep_leases, args=(stop,), daemon=True)
+        keeper.start()
+        try:
+            with self.db.write() as conn:
+                outcomes = self._apply(conn, items, fail)
+        finally:
+            stop.set()
+            keeper.join()
+        pairs = list(zip(items, outcomes, strict=True))
+        self.queue.done([i for i, o in pairs if o.action not in ("failed", "dead")],
+                        [(i, o.error or "") for i, o in pairs if o.action == "dead"],
+                        [i for i, o in pairs if o.action == "failed"])
+        return outcomes
+
+    def _keep_leases(self, stop: threading.Event) -> None:
+        """A batch longer than the lease must not let another worker take its partitions
+        (and its entries) meanwhile."""
+        assert self.queue is not None
+        every = max(0.5, self.settings.queue.lease.total_seconds() / 3)
+        while not stop.wait(every):
+            try:
+                self.queue.renew()
+            except Exception:
+                log.warning("could not renew the partition leases", exc_info=True)
+
+    def _apply(self, conn: Connection, items: Sequence[Any],
+               fail: Callable[[Any, str], bool]) -> list[Outcome]:
+        messages = [item.message for item in items]
+        processed = store.existing_messages(
+            conn, [(m.channel.value, m.external_id) for m in messages])
+        try:
+            with conn.begin_nested():
+                batch = Batch(conn, self.clock.now())
+                batch.prepare([m for m in messages
+                               if (m.channel.value, m.external_id) not in processed])
+                outcomes = [self.process(conn, m, batch, processed) for m in messages]
+                batch.flush()
+        except Exception:
+            log.warning("a message in a batch of %d failed; isolating it", len(items))
+            outcomes = []
+            held_back: set[tuple[str, str]] = set()
+            for item in items:
+                m = item.message
+                sender = (m.channel.value, m.sender)
+                if sender in held_back:  # its earlier message failed: keep their order
+                    outcomes.append(Outcome(m.channel.value, m.external_id, "failed",
+                                            error="waits for an earlier message of its "
+                                                  "sender"))
+                    continue
+                outcome = self._isolated(conn, item, fail)
+                if outcome.action in ("failed", "dead"):
+                    held_back.add(sender)
+                outcomes.append(outcome)
+        return outcomes
+
+    def _isolated(self, conn: Connection, item: Any, fail: Callable[[Any, str], bool]
+                  ) -> Outcome:
         message = item.message
         savepoint = conn.begin_nested()
         try:
@@ -132,8 +203,9 @@ class Pipeline:
                     conn, channel, message.external_id):
                 return Outcome(channel, message.external_id, "duplicate")
             error = f"{type(exc).__name__}: {exc}"
-            dead = inbox.fail(conn, item.id, error, self.settings.worker.max_attempts)
-            log.exception("inbox item %s (%s %s) failed%s", item.id, channel,
+            dead = fail(item, error)
+            log.exception("inbox item %s (%s %s) failed%s", getattr(item, "id", None) or
+                          getattr(item, "entry_id", "?"), channel,
                           message.external_id, "; dead-lettered" if dead else "; will retry")
             return Outcome(channel, message.external_id, "dead" if dead else "failed",
                            error=error)
@@ -159,6 +231,10 @@ class Pipeline:
         classifier = self.classifiers.get(conn)
         kind, value = sender_identity(channel, message.sender)
         supplier_id = sender_supplier(classifier, kind, value)
+        if channel == "portal" and message.meta.get("supplier_id"):
+            # the portal wrote it for a logged-in supplier user (no other intake can use
+            # this channel): the supplier speaking, whatever the catalog's contacts say
+            supplier_id = str(message.meta["supplier_id"])
         resolved = batch.customer((kind, value))
         assert resolved is not None, "Batch.prepare resolves every sender"
         customer_id, first_contact = resolved
@@ -180,8 +256,17 @@ class Pipeline:
         result = classifier.classify(prepared, context)
         thread = self.threader.find(conn, batch, message, customer_id, value, first_contact,
                                     now)
+        if thread.ticket is not None and conn.dialect.name == "postgresql":
+            fresh = store.lock_head(conn, thread.ticket.id)  # one writer per ticket
+            if fresh is not None:
+                thread = dataclasses.replace(thread, ticket=fresh)
         sender_kind = "supplier" if supplier_id else "customer"
-        if thread.ticket is None:
+        rated = self._rating(conn, thread, customer_id, message, now)
+        if rated is not None:  # the answer to the satisfaction question: kept, not reopened
+            ticket = rated
+            journal.clear()
+            action = "rated"
+        elif thread.ticket is None:
             tier = tier_for(sum(o.amount for o in bought), self.tiers)
             ticket = self._open(conn, message, customer_id, sender_kind, result, thread, now,
                                 journal, tier)
@@ -210,6 +295,11 @@ class Pipeline:
                     batch.add_journal(ticket.id, [entry])
 
             batch.after_messages(acknowledge)
+        if any(e.action == "assigned" and "supplier_id" in e.data for e in journal):
+            def hand_over() -> None:
+                supplier_mail.handed_over(conn, self.settings, ticket.id, now)
+
+            batch.after_messages(hand_over)
         if self.agents_side:
             changed = any(e.action in _CARD_CHANGES for e in journal)
             batch.after_messages(lambda: self._tell_agents(
@@ -217,6 +307,21 @@ class Pipeline:
         return Outcome(channel, message.external_id, action, ticket.id,
                        format_ref(self.prefix, ticket.id), ticket.category, ticket.topic,
                        ticket.supplier_id, ticket.department)
+
+    def _rating(self, conn: Connection, thread: Thread, customer_id: int,
+                message: InboundMessage, now: datetime) -> _Ticket | None:
+        """A bare 1..5 from a customer whose resolved ticket asked how satisfied they are."""
+        if survey.rating_in(message.text) is None:
+            return None
+        asked = survey.awaiting(conn, self.settings, customer_id, now)
+        if asked is None or (thread.ticket is not None and thread.ticket.id != asked
+                             and thread.ticket.status not in CLOSED_STATUSES):
+            return None
+        if not survey.record_answer(conn, self.settings, asked, message.text, now):
+            return None
+        head = store.get_head(conn, asked)
+        assert head is not None
+        return _Ticket(head.id, head.category, head.topic, head.supplier_id, head.department)
 
     def _tell_agents(self, conn: Connection, batch: Batch, action: str, ticket: _Ticket,
                      message: InboundMessage, changed: bool, now: datetime) -> None:

@@ -15,6 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from connectors.email.imap_poller import ImapPoller
 from connectors.outbound import Sender
 from connectors.telegram.bot import TelegramConnector
+from switchboard import digest
 from switchboard.bootstrap import Runtime
 from switchboard.chat_wiring import chat_senders, telegram_bot
 from switchboard.dispatcher import Dispatcher
@@ -23,6 +24,7 @@ from switchboard.inbox_writer import InboxWriter
 from switchboard.sla_keeper import keeper_for
 from switchboard.sla_sweeper import Sweeper
 from switchboard.slack_wiring import Slack, delivery_notices, make_slack
+from switchboard.spikes import SpikeWatch
 from switchboard.worker import Worker
 
 log = logging.getLogger("switchboard")
@@ -77,7 +79,8 @@ class Services:
     async def start(self) -> None:
         rt = self.rt
         loop = self._loop = asyncio.get_running_loop()
-        self.inbox_writer = InboxWriter(rt.db, rt.clock, on_new=self.wake_worker)
+        self.inbox_writer = InboxWriter(rt.db, rt.clock, on_new=self.wake_worker,
+                                        queue=rt.pipeline.queue)
         self.inbox_writer.start()
         self.slack = make_slack(rt.settings, rt.db, rt.clock, rt.secret, self.inbox_writer.put,
                                 self.wake_dispatcher)
@@ -96,13 +99,17 @@ class Services:
                                          on_delivery=delivery_notices(rt.settings))
             self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
             self._start_sla()
+            self._start_reports()
+            if self.scheduler is not None:
+                self.scheduler.start()
         else:
             log.info("pipeline worker and dispatcher not started here (--no-worker)")
         if self.run_intake:
             def wake_from_thread() -> None:
                 loop.call_soon_threadsafe(self.wake_worker)
 
-            intake = make_intake(rt.settings, rt.db, rt.clock, on_new=wake_from_thread)
+            intake = make_intake(rt.settings, rt.db, rt.clock, on_new=wake_from_thread,
+                                 queue=rt.pipeline.queue)
             self.smtp = await start_smtp(rt.settings, intake)
             self.pollers = pollers(rt.settings, rt.db, rt.clock, intake)
             for poller in self.pollers:
@@ -130,12 +137,55 @@ class Services:
             if done.steps:
                 self.wake_dispatcher()
 
-        self.scheduler = AsyncIOScheduler(timezone=rt.settings.zone)
-        self.scheduler.add_job(sweep, "interval",
-                               seconds=rt.settings.sla.sweep_every.total_seconds(),
-                               coalesce=True, max_instances=1, id="sla-sweep",
-                               next_run_time=datetime.now(rt.settings.zone))
-        self.scheduler.start()
+        self._scheduler().add_job(sweep, "interval",
+                                  seconds=rt.settings.sla.sweep_every.total_seconds(),
+                                  coalesce=True, max_instances=1, id="sla-sweep",
+                                  next_run_time=datetime.now(rt.settings.zone))
+
+    def _scheduler(self) -> AsyncIOScheduler:
+        if self.scheduler is None:
+            self.scheduler = AsyncIOScheduler(timezone=self.rt.settings.zone)
+        return self.scheduler
+
+    def _start_reports(self) -> None:
+        """Spike alerts every few minutes and the managers' digest once a day, both to
+        Slack; without Slack there is nobody to tell."""
+        rt = self.rt
+        board = rt.settings.dashboard
+        if not rt.settings.slack.enabled:
+            log.info("spike alerts and daily digest off: Slack is disabled")
+            return
+        if board.spikes.enabled:
+            watch = SpikeWatch(rt.settings, rt.db)
+
+            async def spikes() -> None:
+                try:
+                    told = await asyncio.to_thread(watch.check, rt.clock.now())
+                except Exception:
+                    log.exception("spike check failed; the next one retries")
+                    return
+                if told:
+                    self.wake_dispatcher()
+
+            self._scheduler().add_job(spikes, "interval",
+                                      seconds=board.spikes.every.total_seconds(),
+                                      coalesce=True, max_instances=1, id="spikes")
+        if board.digest.enabled:
+            hour, minute = (int(x) for x in board.digest.at.split(":"))
+
+            async def send_digest() -> None:
+                try:
+                    sent = await asyncio.to_thread(digest.send, rt.settings, rt.db,
+                                                   rt.clock.now())
+                except Exception:
+                    log.exception("daily digest failed")
+                    return
+                if sent:
+                    self.wake_dispatcher()
+
+            self._scheduler().add_job(send_digest, "cron", hour=hour, minute=minute,
+                                      coalesce=True, max_instances=1, id="digest",
+                                      misfire_grace_time=3600)
 
     async def stop(self) -> None:
         # intake first, then the writer that stores what intake accepted, then the rest
@@ -159,5 +209,9 @@ class Services:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=30)
+        if self.worker is not None and (queue := self.rt.pipeline.queue) is not None:
+            # after the batch at hand finished: its entries are acknowledged or pending
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(queue.leave)
         for sender in set((self._senders or {}).values()):
             await sender.aclose()

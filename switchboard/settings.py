@@ -69,6 +69,18 @@ class DatabaseSettings(_Model):
     sqlite_synchronous: Literal["full", "normal"] = "full"
 
 
+class QueueSettings(_Model):
+    """Where the inbox lives: empty `url` keeps it a table in the database (one process, or
+    several on PostgreSQL); `redis://...` makes it Redis Streams for many workers."""
+
+    url: str = ""
+    partitions: int = Field(8, ge=1, le=1024)  # one sender's messages stay in one, in order
+    lease: Duration = timedelta(seconds=15)  # how long a dead worker's partitions stay idle
+    retry_after: Duration = timedelta(seconds=2)  # a failed or orphaned entry is retried
+    dedup_for: Duration = timedelta(days=7)  # replays within this are refused at intake
+    prefix: str = Field("sb", pattern=r"^[A-Za-z0-9_.-]+$")
+
+
 class HttpSettings(_Model):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -520,11 +532,53 @@ class OutboxSettings(_Model):
     idle_sleep: Duration = timedelta(seconds=1)
 
 
+class PortalSettings(_Model):
+    """The web pages for suppliers and managers (`/portal`, `/dashboard`)."""
+
+    base_url: str = "http://127.0.0.1:8080"  # how links in emails reach the portal
+    session_ttl: Duration = timedelta(hours=8)  # a session ends this long after login
+    session_idle: Duration = timedelta(hours=2)  # ...or after this long unused
+    max_failures_per_email: int = Field(5, ge=1)
+    max_failures_per_ip: int = Field(20, ge=1)
+    failure_window: Duration = timedelta(minutes=15)
+
+
+class SurveySettings(_Model):
+    """One question after a ticket is resolved: how satisfied, 1 to 5."""
+
+    enabled: bool = True
+    answer_within: Duration = timedelta(days=7)
+
+
+class SpikeSettings(_Model):
+    """Complaints about one supplier, product or topic jumping above their usual rate."""
+
+    enabled: bool = True
+    every: Duration = timedelta(minutes=5)
+    window: Duration = timedelta(hours=1)
+    trailing: Duration = timedelta(days=7)  # the usual rate: the average window before
+    factor: float = Field(3.0, gt=1)
+    min_count: int = Field(5, ge=1)
+    slack_channel: str = ""  # where managers are told; empty: a DM to each manager
+
+
+class DigestSettings(_Model):
+    enabled: bool = True
+    at: str = Field("08:00", pattern=r"^\d{2}:\d{2}$")  # local time, every day
+    slack_channel: str = ""  # empty: a DM to each manager
+
+
+class DashboardSettings(_Model):
+    spikes: SpikeSettings = SpikeSettings()
+    digest: DigestSettings = DigestSettings()
+
+
 class Settings(_Model):
     timezone: str = "Asia/Ho_Chi_Minh"
     secret: str = ""
     templates_dir: str | None = None
     database: DatabaseSettings = DatabaseSettings()
+    queue: QueueSettings = QueueSettings()
     http: HttpSettings = HttpSettings()
     auth: AuthSettings = AuthSettings()
     worker: WorkerSettings = WorkerSettings()
@@ -542,6 +596,9 @@ class Settings(_Model):
     slack: SlackSettings = SlackSettings()
     agents: tuple[AgentSettings, ...] = ()
     sla: SlaSettings = SlaSettings()
+    portal: PortalSettings = PortalSettings()
+    survey: SurveySettings = SurveySettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
     @field_validator("timezone")
     @classmethod

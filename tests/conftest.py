@@ -37,7 +37,7 @@ def service_missing(reason: str) -> None:
 def _postgres_database(base_url: str) -> Iterator[str]:
     """A fresh database on the given server, dropped afterwards."""
     name = f"sb_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))

@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.sql import ClauseElement
 
-from tickets.fastsql import FastInsert, FastSelect
+from tickets.fastsql import FastInsert, FastSelect, FastUpdate
 from tickets.schema import journal, messages, tickets
 
 OPEN_STATUSES = ("new", "open", "pending_customer", "pending_supplier", "pending_carrier")
@@ -103,6 +104,15 @@ def get_head(conn: Connection, ticket_id: int) -> TicketHead | None:
     return None if row is None else _head(row)
 
 
+def lock_head(conn: Connection, ticket_id: int) -> TicketHead | None:
+    """The ticket's row, locked until the transaction ends (PostgreSQL; SQLite has one
+    writer anyway): two workers joining messages to one ticket take turns, and the second
+    sees what the first wrote."""
+    row = conn.execute(select(*_HEAD_COLUMNS).where(tickets.c.id == ticket_id)
+                       .with_for_update()).first()
+    return _head(row) if row is not None else None
+
+
 def ticket_of_message(conn: Connection, channel: str, external_ids: Sequence[str]) -> int | None:
     """The ticket holding the first of these platform message ids that has one (email
     threading by Message-ID: In-Reply-To first, then References from the newest)."""
@@ -135,15 +145,29 @@ def create_ticket(conn: Connection, values: Mapping[str, Any]) -> int:
     return ticket_id
 
 
-_TOUCH = update(tickets).where(tickets.c.id == bindparam("ticket_id")).values(
-    updated_at=bindparam("updated_at"))
+_UPDATE_TICKET = FastUpdate(tickets)
+
+
+class Increment:
+    """A value for `update_ticket`: add this to the column (e.g. the SLA version)."""
+
+    __slots__ = ("by",)
+
+    def __init__(self, by: int = 1) -> None:
+        self.by = by
 
 
 def update_ticket(conn: Connection, ticket_id: int, values: Mapping[str, Any]) -> None:
-    if values.keys() == {"updated_at"}:  # a follow-up: the common case, one cached statement
-        conn.execute(_TOUCH, {"ticket_id": ticket_id, "updated_at": values["updated_at"]})
+    """On the cursor with SQL compiled once per set of columns (through Core an UPDATE costs
+    more Python than the rest of a follow-up)."""
+    if not values:
         return
-    conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(**values))
+    if any(isinstance(v, ClauseElement) for v in values.values()):  # other SQL: Core
+        conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(**values))
+        return
+    plain = {k: v for k, v in values.items() if not isinstance(v, Increment)}
+    added = {k: v.by for k, v in values.items() if isinstance(v, Increment)}
+    _UPDATE_TICKET.row(conn, ticket_id, plain, added)
 
 
 def add_message(conn: Connection, values: Mapping[str, Any]) -> int:

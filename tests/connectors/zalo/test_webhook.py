@@ -119,5 +119,6 @@ async def test_a_platform_reusing_message_ids_does_not_resend(chat: Chat) -> Non
     await chat.reply("MC-1", "Xin chào")
     await chat.settle()
     await chat.settle()
-    assert [r["status"] for r in chat.outbox_rows()] == ["sent", "sent"]
+    assert [r["status"] for r in chat.outbox_rows() if r["channel"] == "zalo"] == ["sent",
+                                                                                 "sent"]
     assert len(chat.zalo.received) == 2

@@ -8,7 +8,14 @@ from __future__ import annotations
 import sys
 import time
 
-from benchmarks import bench_classify, bench_email, bench_pipeline, bench_webhooks
+from benchmarks import (
+    bench_classify,
+    bench_email,
+    bench_pipeline,
+    bench_scale,
+    bench_sla,
+    bench_webhooks,
+)
 
 
 def calibrate() -> dict[str, float]:
@@ -27,7 +34,8 @@ def calibrate() -> dict[str, float]:
 
 BENCHES = {"calibrate": calibrate, "classify": bench_classify.main,
            "pipeline": bench_pipeline.main, "email": bench_email.main,
-           "webhooks": bench_webhooks.main}
+           "webhooks": bench_webhooks.main, "sla": bench_sla.main,
+           "scale": bench_scale.main}
 
 if __name__ == "__main__":
     chosen = [a for a in sys.argv[1:] if not a.startswith("-")] or list(BENCHES)

@@ -41,6 +41,34 @@ def sender(channel: Channel, n: int) -> str:
     return str(10_000_000 + n)
 
 
+def seed(db: Database, suppliers: int = 1000) -> None:
+    """The catalog every pipeline benchmark runs against: suppliers and 20,000 orders."""
+    now = datetime.now(UTC)
+    entries = synthetic_suppliers(suppliers)
+    with db.write() as conn:
+        catalog.write_suppliers(conn, [SupplierRow(0, e.id, e.name, e.aliases, e.emails,
+                                                   e.phones) for e in entries], now)
+        catalog.write_orders(conn, [OrderRow(0, f"DH{30000000 + i}",
+                                             entries[i % len(entries)].id, "Buffet tối",
+                                             f"+849{i % 5000:08d}", None, 500000)
+                                    for i in range(20000)], now)
+
+
+def workload(count: int) -> list[InboundMessage]:
+    """The development set's texts from 5,000 senders across eight channels."""
+    rng = random.Random(11)
+    lines = [json.loads(x) for x in (ROOT / "tests/data/classify/devset.jsonl")
+             .read_text(encoding="utf-8").splitlines() if x.strip()]
+    now = datetime.now(UTC)
+    out = []
+    for i in range(count):
+        line = lines[i % len(lines)]
+        channel = CHANNELS[i % len(CHANNELS)]
+        out.append(InboundMessage(channel, f"bench-{i}", sender(channel, rng.randrange(5000)),
+                                  line["text"], now, subject=line.get("subject")))
+    return out
+
+
 def main() -> dict[str, float]:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=3)
@@ -59,9 +87,6 @@ def run_once() -> float:
     parser.add_argument("--suppliers", type=int, default=1000)
     parser.add_argument("--synchronous", default="full", choices=["full", "normal"])
     options, _ = parser.parse_known_args()
-    rng = random.Random(11)
-    lines = [json.loads(x) for x in (ROOT / "tests/data/classify/devset.jsonl")
-             .read_text(encoding="utf-8").splitlines() if x.strip()]
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
         settings = load_settings(ROOT / "config.yaml", environ={}, overrides={
@@ -69,21 +94,8 @@ def run_once() -> float:
         db = Database(url, sqlite_synchronous=options.synchronous)
         migrate.upgrade(db)
         now = datetime.now(UTC)
-        entries = synthetic_suppliers(options.suppliers)
-        with db.write() as conn:
-            catalog.write_suppliers(conn, [SupplierRow(0, e.id, e.name, e.aliases, e.emails,
-                                                       e.phones) for e in entries], now)
-            catalog.write_orders(conn, [OrderRow(0, f"DH{30000000 + i}",
-                                                 entries[i % len(entries)].id, "Buffet tối",
-                                                 f"+849{i % 5000:08d}", None, 500000)
-                                        for i in range(20000)], now)
-        messages = []
-        for i in range(options.messages):
-            line = lines[i % len(lines)]
-            channel = CHANNELS[i % len(CHANNELS)]
-            messages.append(InboundMessage(channel, f"bench-{i}",
-                                           sender(channel, rng.randrange(5000)), line["text"],
-                                           now, subject=line.get("subject")))
+        seed(db, options.suppliers)
+        messages = workload(options.messages)
         started = time.perf_counter()
         for start in range(0, len(messages), 500):
             with db.write() as conn:

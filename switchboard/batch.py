@@ -80,13 +80,9 @@ class Batch:
                               .values(name=name, name_key=name_key(name)))
         fresh = [key for key in senders if key not in self._customers]
         if fresh:
-            ids: list[int] = []
-            for key in fresh:
-                new_id = _NEW_CUSTOMER.one(self.conn, {"name": senders[key],
-                                                       "name_key": name_key(senders[key]),
-                                                       "created_at": self.now})
-                assert new_id is not None
-                ids.append(new_id)
+            ids = _NEW_CUSTOMER.many_ids(self.conn, [
+                {"name": senders[key], "name_key": name_key(senders[key]),
+                 "created_at": self.now, "merged_into": None} for key in fresh])
             _NEW_IDENTITIES.many(self.conn, [
                 {"customer_id": i, "kind": k, "value": v, "created_at": self.now,
                  "source": "sender"} for i, (k, v) in zip(ids, fresh, strict=True)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -151,6 +152,10 @@ def _start_parser(settings: Settings) -> None:
     """In each parsing process: an intake whose inbox is the caller (messages go back)."""
     global _WORKER_INTAKE
     from connectors.email.intake import MailIntake
+
+    # the one pipeline process is the critical path; the parsers fill the CPU it leaves
+    with contextlib.suppress(OSError):
+        os.nice(10)
     from switchboard.email_wiring import make_intake
 
     base = make_intake(settings, Database.unpooled("sqlite://"), SystemClock())
@@ -208,7 +213,7 @@ def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str
                 continue
             batch.append(InboundMessage.from_dict(data))
             taken += 1
-            if len(batch) >= 1000:
+            if len(batch) >= 500:
                 drain(batch)
                 batch = []
         drain(batch)

@@ -8,6 +8,7 @@ import logging
 import ssl
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from connectors.email.imap_poller import ImapOptions, ImapPoller
 from connectors.email.intake import MailIntake
@@ -21,6 +22,9 @@ from tickets.clock import Clock
 from tickets.database import Database
 from tickets.messages import InboundMessage
 
+if TYPE_CHECKING:
+    from switchboard.redis_inbox import RedisInbox
+
 log = logging.getLogger("switchboard.email")
 
 
@@ -29,12 +33,16 @@ def mailboxes(settings: Settings) -> Mailboxes:
 
 
 def make_intake(settings: Settings, db: Database, clock: Clock,
-                on_new: Callable[[], None] | None = None) -> MailIntake:
+                on_new: Callable[[], None] | None = None,
+                queue: RedisInbox | None = None) -> MailIntake:
     email = settings.email
 
     def put(message: InboundMessage) -> bool:
-        with db.write() as conn:
-            new = inbox.put(conn, message, clock.now())
+        if queue is not None:
+            new = queue.put(message)
+        else:
+            with db.write() as conn:
+                new = inbox.put(conn, message, clock.now())
         if new and on_new is not None:
             on_new()
         return new

@@ -55,21 +55,21 @@ class FastInsert:
         self.table = table
         self.returning_id = returning_id or bool(skip_conflicts_on)
         self.skip_conflicts_on = skip_conflicts_on
-        self._by_dialect: dict[str, _Compiled] = {}
+        self._by_dialect: dict[tuple[str, bool], _Compiled] = {}
 
-    def _compiled(self, dialect: Dialect) -> _Compiled:
-        compiled = self._by_dialect.get(dialect.name)
+    def _compiled(self, dialect: Dialect, returning: bool = True) -> _Compiled:
+        compiled = self._by_dialect.get((dialect.name, returning))
         if compiled is None:
             columns = [c.name for c in self.table.columns
                        if not (c.primary_key and c.autoincrement in (True, "auto"))]
             stmt: Any = self.table.insert().values({c: bindparam(c) for c in columns})
-            if self.skip_conflicts_on:
+            if returning and self.skip_conflicts_on:
                 dialect_insert = (pg_insert if dialect.name == "postgresql"
                                   else sqlite_insert)
                 stmt = dialect_insert(self.table).values(
                     {c: bindparam(c) for c in columns}).on_conflict_do_nothing(
                     index_elements=list(self.skip_conflicts_on)).returning(self.table.c.id)
-            elif self.returning_id and dialect.name != "sqlite":
+            elif returning and self.returning_id and dialect.name != "sqlite":
                 stmt = stmt.returning(self.table.c.id)
             sql = stmt.compile(dialect=dialect)
             names = list(sql.positiontup) if sql.positiontup is not None else columns
@@ -79,7 +79,7 @@ class FastInsert:
                 sql.string, names,
                 [self.table.c[n].type.bind_processor(dialect) for n in names],
                 sql.positiontup is not None, defaults, [])
-            self._by_dialect[dialect.name] = compiled
+            self._by_dialect[(dialect.name, returning)] = compiled
         return compiled
 
     def one(self, conn: Connection, row: Mapping[str, Any]) -> int | None:
@@ -97,14 +97,24 @@ class FastInsert:
         finally:
             cursor.close()
 
+    def many_ids(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Insert rows and return their new ids in the order of `rows`: one statement on
+        PostgreSQL (SQLAlchemy's insertmanyvalues, ordered by parameter), row by row on
+        SQLite (in-process: nothing to save)."""
+        if conn.dialect.name == "sqlite" or not rows:
+            return [int(self.one(conn, r) or 0) for r in rows]
+        stmt = self.table.insert().returning(self.table.c.id, sort_by_parameter_order=True)
+        return [int(i) for i in conn.execute(stmt, list(rows)).scalars()]
+
     def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert rows whose ids nobody needs: one executemany (pipelined by psycopg)."""
         if not rows:
             return
-        compiled = self._compiled(conn.dialect)
-        if self.returning_id and conn.dialect.name != "sqlite":
-            for row in rows:  # executemany with RETURNING is not portable; no ids wanted here
+        if self.skip_conflicts_on and conn.dialect.name != "sqlite":
+            for row in rows:  # ON CONFLICT ... RETURNING: row by row
                 self.one(conn, row)
             return
+        compiled = self._compiled(conn.dialect, returning=bool(self.skip_conflicts_on))
         cursor = _cursor(conn)
         try:
             cursor.executemany(compiled.sql, [compiled.parameters(r) for r in rows])
@@ -154,3 +164,45 @@ class FastSelect:
     def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         rows = self.all(conn, params)
         return rows[0] if rows else None
+
+
+class FastUpdate:
+    """UPDATE of some columns of one row by primary key; the statement is compiled once per
+    set of columns (a follow-up touches the same few columns again and again)."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._by_key: dict[tuple[str, frozenset[str], frozenset[str]], _Compiled] = {}
+
+    def _compiled(self, dialect: Dialect, columns: frozenset[str],
+                  increments: frozenset[str]) -> _Compiled:
+        key = (dialect.name, columns, increments)
+        compiled = self._by_key.get(key)
+        if compiled is None:
+            ordered = sorted(columns)
+            sets: dict[str, Any] = {c: bindparam(c) for c in ordered}
+            sets.update({c: self.table.c[c] + bindparam(f"_inc_{c}") for c in increments})
+            stmt = (self.table.update().where(self.table.c.id == bindparam("_row_id"))
+                    .values(sets))
+            sql = stmt.compile(dialect=dialect)
+            names = list(sql.positiontup) if sql.positiontup is not None else list(sql.binds)
+            compiled = _Compiled(
+                sql.string, names,
+                [sql.binds[n].type.bind_processor(dialect) for n in names],
+                sql.positiontup is not None, {}, [])
+            self._by_key[key] = compiled
+        return compiled
+
+    def row(self, conn: Connection, row_id: int, values: Mapping[str, Any],
+            increments: Mapping[str, int] | None = None) -> int:
+        """Set `values` and add `increments` (column → amount); rows changed (0 or 1)."""
+        increments = increments or {}
+        compiled = self._compiled(conn.dialect, frozenset(values), frozenset(increments))
+        params = {**values, "_row_id": row_id,
+                  **{f"_inc_{c}": n for c, n in increments.items()}}
+        cursor = _cursor(conn)
+        try:
+            cursor.execute(compiled.sql, compiled.parameters(params))
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()

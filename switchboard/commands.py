@@ -178,30 +178,28 @@ def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str
                *, quiet: bool = False, workers: int | None = None) -> dict[str, int]:
     """A folder of .eml files or an mbox, through the email connector and the pipeline.
     Parsing and storing the files runs in one process per core while this one feeds what
-    they return to the inbox and runs the pipeline (the one writer), a thousand at a time.
+    they return to the pipeline (the one writer), five hundred at a time.
     Old mail is history: its senders get no acknowledgement now."""
     from collections.abc import Iterable
     from concurrent.futures import ProcessPoolExecutor
 
     from connectors.email.sources import raw_messages
+    from switchboard.bootstrap import make_queue
 
     clock = SystemClock()
     pipeline = Pipeline(settings, db, clock, secret=load_secret(settings), acknowledge=False)
+    pipeline.queue = make_queue(settings)  # where what fails waits for the worker's retries
     counts: dict[str, int] = {}
-    failed = queued = taken = 0
+    failed = taken = 0
 
     def drain(batch: list[InboundMessage]) -> None:
-        nonlocal queued
-        os.sync()  # the raw mail and attachments are on disk before the inbox says so
-        with db.write() as conn:
-            queued += inbox.put_many(conn, batch, clock.now())
-        while outcomes := pipeline.run_batch():
-            for o in outcomes:
-                counts[o.action] = counts.get(o.action, 0) + 1
-                if not quiet:
-                    echo(f"{o.external_id}: {o.action} {o.ref or o.error or ''}".rstrip())
-            if all(o.action in ("failed", "dead") for o in outcomes):
-                break
+        # The files are the durable copy, so the messages skip the inbox; the raw mail and
+        # attachments the tickets will point to are on disk before the tickets commit.
+        os.sync()
+        for o in pipeline.run_messages(batch):
+            counts[o.action] = counts.get(o.action, 0) + 1
+            if not quiet:
+                echo(f"{o.external_id}: {o.action} {o.ref or o.error or ''}".rstrip())
 
     def consume(results: Iterable[tuple[str, dict[str, Any] | None, str | None]]) -> None:
         nonlocal failed, taken
@@ -237,9 +235,11 @@ def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str
         _start_parser(settings)
         consume(_parse_file(item) for item in items)
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing to do"
+    retry = counts.get("failed", 0)
     echo(f"{len(items)} messages read from {path}: {summary}"
          + (f"; {failed} unreadable" if failed else "")
-         + (f"; {taken - queued} already waiting" if taken > queued else ""))
+         + (f"; the {retry} failed wait in the inbox for the worker's retries"
+            if retry else ""))
     return counts
 
 

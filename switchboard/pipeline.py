@@ -70,6 +70,13 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True)
+class _Given:
+    """A message handed to `run_messages`, shaped like an inbox item for `_apply`."""
+    message: InboundMessage
+    id: str = "given"
+
+
+@dataclass(frozen=True, slots=True)
 class _Ticket:
     id: int
     category: str
@@ -119,6 +126,25 @@ class Pipeline:
             outcomes = self._apply(conn, items, fail)
             inbox.ack(conn, [item.id for item, outcome in zip(items, outcomes, strict=True)
                              if outcome.action not in ("failed", "dead")])
+        return outcomes
+
+    def run_messages(self, messages: Sequence[InboundMessage]) -> list[Outcome]:
+        """Process messages whose durable copy is elsewhere (the files of an import), in
+        batches, without the inbox's write, read and delete. What fails is put in the
+        inbox (in the batch's transaction: nothing is lost between the two) for the worker
+        to retry and dead-letter as it would any message."""
+        outcomes: list[Outcome] = []
+        size = self.settings.worker.batch_size
+        for start in range(0, len(messages), size):
+            chunk = messages[start:start + size]
+            with self.db.write() as conn:
+                done = self._apply(conn, [_Given(m) for m in chunk], lambda _item, _e: False)
+                failed = [m for m, o in zip(chunk, done, strict=True) if o.action == "failed"]
+                if failed and self.queue is None:
+                    inbox.put_many(conn, failed, self.clock.now())
+            if failed and self.queue is not None:
+                self.queue.put_many(failed)  # after the commit: Redis is not in it
+            outcomes.extend(done)
         return outcomes
 
     def _run_stream_batch(self, limit: int) -> list[Outcome]:

@@ -17,7 +17,6 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import Connection, select, update
 
 from connectors.outbound import SendFailed
@@ -139,6 +138,9 @@ class SlackSender:
             await session.close()
 
     async def send(self, message: OutboundMessage, key: str) -> str | None:
+        # here, not at the top: the pipeline imports this module and never sends to Slack
+        from slack_sdk.errors import SlackApiError
+
         op = str(message.thread.get("op"))
         if op == "dm":  # to a person (a manager told of a late ticket): no card involved
             try:

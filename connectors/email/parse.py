@@ -23,6 +23,7 @@ from email.header import Header
 from email.header import decode_header as decode_header_parts
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
+from functools import lru_cache
 
 import html2text
 
@@ -91,9 +92,10 @@ def parse(raw: bytes) -> ParsedMail:
     subject = _clean_header(_header(headers, "Subject", problems))
     from_name, from_address = _first_address(headers, "From", problems)
     _, reply_to = _first_address(headers, "Reply-To", problems)
-    text, html = _body(msg, problems)
-    attachments = tuple(_attachments(msg, problems))
-    auto, bounced = _robot(msg, headers, from_address, problems)
+    parts = _parts(msg, problems)
+    text, html = _body(msg, parts, problems)
+    attachments = tuple(_attachments(parts))
+    auto, bounced = _robot(msg, parts[0].kind, headers, from_address, problems)
     return ParsedMail(
         message_id=_msgid(_header(headers, "Message-ID", problems)),
         from_address=from_address,
@@ -175,10 +177,19 @@ def _msgid(value: str) -> str | None:
     return found[0] if found else None
 
 
+@lru_cache(maxsize=4096)
+def _address_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """The stdlib's careful (and slow: ~50 µs) address parser, once per distinct header:
+    most mail is To our own mailbox, and a customer's From repeats."""
+    return tuple(getaddresses(list(values)))
+
+
 def _addresses(headers: Headers, name: str, problems: list[str]) -> tuple[str, ...]:
     values = headers.get(name.lower(), [])
+    if not values:
+        return ()
     try:
-        pairs = getaddresses([_raw_header(v) for v in values])
+        pairs = _address_pairs(tuple(_raw_header(v) for v in values))
     except Exception:
         problems.append(f"{name}: unreadable address list")
         return ()
@@ -188,8 +199,10 @@ def _addresses(headers: Headers, name: str, problems: list[str]) -> tuple[str, .
 def _first_address(headers: Headers, name: str,
                    problems: list[str]) -> tuple[str | None, str | None]:
     values = headers.get(name.lower(), [])
+    if not values:
+        return None, None
     try:
-        pairs = getaddresses([_raw_header(v) for v in values])
+        pairs = _address_pairs(tuple(_raw_header(v) for v in values))
     except Exception:
         problems.append(f"{name}: unreadable address")
         return None, None
@@ -215,11 +228,13 @@ def _date(value: str) -> datetime | None:
 
 
 def _walk(msg: Message, depth: int = 0,
-          into_messages: bool = False) -> Iterator[tuple[Message, int]]:
-    """Every part, depth first. An attached message (message/rfc822) is one part — what it
-    contains is not this mail's body — unless `into_messages` (looking inside a bounce)."""
-    yield msg, depth
-    if msg.get_content_type() == "message/rfc822" and depth > 0 and not into_messages:
+          into_messages: bool = False) -> Iterator[tuple[Message, int, str]]:
+    """Every part with its depth and content type, depth first. An attached message
+    (message/rfc822) is one part — what it contains is not this mail's body — unless
+    `into_messages` (looking inside a bounce)."""
+    kind = msg.get_content_type()
+    yield msg, depth, kind
+    if kind == "message/rfc822" and depth > 0 and not into_messages:
         return
     if msg.is_multipart() and depth < MAX_DEPTH:
         payload = msg.get_payload()
@@ -229,15 +244,32 @@ def _walk(msg: Message, depth: int = 0,
                     yield from _walk(part, depth + 1, into_messages)
 
 
-def _parts(msg: Message, problems: list[str]) -> list[Message]:
-    parts: list[Message] = []
-    for part, depth in _walk(msg):
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """What the body and the attachments both ask of a part, read once: each question
+    to `Message` rescans the part's headers."""
+    message: Message
+    kind: str
+    multipart: bool
+    disposition: str | None
+    filename: str | None
+
+
+def _parts(msg: Message, problems: list[str]) -> list[_Part]:
+    parts: list[_Part] = []
+    for part, depth, kind in _walk(msg):
         if len(parts) >= MAX_PARTS:
             problems.append(f"more than {MAX_PARTS} MIME parts: the rest ignored")
             break
-        if depth >= MAX_DEPTH and part.is_multipart():
+        multipart = part.is_multipart()
+        if depth >= MAX_DEPTH and multipart:
             problems.append(f"MIME nesting deeper than {MAX_DEPTH}: ignored below")
-        parts.append(part)
+        disposition = part.get_content_disposition()
+        # a file name is a Content-Disposition `filename` or a Content-Type `name`
+        named = (not multipart or kind == "message/rfc822") and (
+            disposition is not None or "name" in str(part.get("content-type", "")).lower())
+        parts.append(_Part(part, kind, multipart, disposition,
+                           part.get_filename() if named else None))
     return parts
 
 
@@ -282,19 +314,16 @@ def html_to_text(html: str) -> str:
     return converter.handle(html).strip()
 
 
-def _body(msg: Message, problems: list[str]) -> tuple[str, str | None]:
+def _body(msg: Message, parts: list[_Part], problems: list[str]) -> tuple[str, str | None]:
     plain: str | None = None
     html: str | None = None
-    for part in _parts(msg, problems):
-        if part.is_multipart() or part.get_content_disposition() == "attachment":
+    for part in parts:
+        if part.multipart or part.disposition == "attachment":
             continue
-        kind = part.get_content_type()
-        if kind == "text/plain" and plain is None:
-            plain = _part_text(part, problems)
-        elif kind == "text/html" and html is None:
-            html = _part_text(part, problems)
-        elif kind in ("message/rfc822", "message/delivery-status", "text/rfc822-headers"):
-            continue
+        if part.kind == "text/plain" and plain is None:
+            plain = _part_text(part.message, problems)
+        elif part.kind == "text/html" and html is None:
+            html = _part_text(part.message, problems)
     if plain is None and html is not None:
         return html_to_text(html), html
     if plain is None and not msg.is_multipart():
@@ -303,17 +332,17 @@ def _body(msg: Message, problems: list[str]) -> tuple[str, str | None]:
     return (plain or "").strip(), html
 
 
-def _attachments(msg: Message, problems: list[str]) -> Iterator[MailPart]:
+def _attachments(parts: list[_Part]) -> Iterator[MailPart]:
     body_used = {"text/plain": False, "text/html": False}
-    for part in _parts(msg, problems):
-        kind = part.get_content_type()
+    top = parts[0].kind if parts else ""
+    for info in parts:
+        part, kind, disposition, filename = info.message, info.kind, info.disposition, \
+            info.filename
         if kind in ("message/delivery-status", "text/rfc822-headers") or (
-                kind == "message/rfc822" and msg.get_content_type() == "multipart/report"):
+                kind == "message/rfc822" and top == "multipart/report"):
             continue  # the machinery of a bounce, not something the customer attached
-        if part.is_multipart() and kind != "message/rfc822":
+        if info.multipart and kind != "message/rfc822":
             continue
-        disposition = part.get_content_disposition()
-        filename = part.get_filename()
         if disposition != "attachment" and not filename and kind != "message/rfc822":
             if kind in body_used and not body_used[kind]:
                 body_used[kind] = True
@@ -333,16 +362,15 @@ def _attachments(msg: Message, problems: list[str]) -> Iterator[MailPart]:
         yield MailPart(name, kind, payload, inline=disposition == "inline")
 
 
-def _robot(msg: Message, headers: Headers, from_address: str | None,
+def _robot(msg: Message, content_type: str, headers: Headers, from_address: str | None,
            problems: list[str]) -> tuple[str | None, str | None]:
     """("bounce", original Message-ID) for delivery reports, ("auto-reply", None) for
     out-of-office and other machine answers (RFC 3834), (None, None) for people.
     `X-Auto-Response-Suppress` is a request not to answer automatically, not a sign of a
     robot: Outlook puts it on ordinary mail too."""
-    content_type = msg.get_content_type()
-    report_type = (msg.get_param("report-type") or "")
-    is_report = content_type == "multipart/report" and str(report_type).lower() in (
-        "delivery-status", "disposition-notification")
+    is_report = content_type == "multipart/report" and str(
+        msg.get_param("report-type") or "").lower() in ("delivery-status",
+                                                        "disposition-notification")
     return_path = _header(headers, "Return-Path", problems).strip()
     if is_report or (from_address and _DAEMONS.match(from_address)) or return_path == "<>":
         return "bounce", _original_message_id(msg)
@@ -357,8 +385,7 @@ def _robot(msg: Message, headers: Headers, from_address: str | None,
 
 
 def _original_message_id(msg: Message) -> str | None:
-    for part, _depth in _walk(msg, into_messages=True):
-        kind = part.get_content_type()
+    for part, _depth, kind in _walk(msg, into_messages=True):
         if kind == "message/rfc822":
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):

@@ -211,7 +211,8 @@ def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str
                 continue
             batch.append(InboundMessage.from_dict(data))
             taken += 1
-            if len(batch) >= 500:
+            # a small first batch: the pipeline starts while the parsers are still warming
+            if len(batch) >= (100 if taken <= 100 else 500):
                 drain(batch)
                 batch = []
         drain(batch)
@@ -230,7 +231,9 @@ def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str
     if workers > 1 and len(items) >= 200:
         with ProcessPoolExecutor(workers, initializer=_start_parser,
                                  initargs=(settings,)) as pool:
-            consume(pool.map(_parse_file, items, chunksize=32))
+            results = pool.map(_parse_file, items, chunksize=32)
+            pipeline.warm_up()  # while the first files are parsed
+            consume(results)
     else:
         _start_parser(settings)
         consume(_parse_file(item) for item in items)

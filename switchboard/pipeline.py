@@ -104,6 +104,13 @@ class Pipeline:
         self.queue: RedisInbox | None = None  # set when the inbox is Redis Streams
         self.tiers = [Tier(t.name, t.min_spend) for t in settings.customers.tiers]
 
+    def warm_up(self) -> None:
+        """Build what the first batch would otherwise build while it waits (the classifier
+        from the catalog, the SLA calendars): for callers with idle time before it."""
+        with self.db.read() as conn:
+            self.classifiers.get(conn)
+        self.sla.warm_up(self.clock.now())
+
     def run_batch(self, limit: int | None = None) -> list[Outcome]:
         """Claim up to `limit` inbox items and process them; [] when the inbox is empty.
 

@@ -66,6 +66,12 @@ class Keeper:
         self.policies = build_policies(settings)
         self.by_name = {p.name: p for p in self.policies}
 
+    def warm_up(self, now: datetime) -> None:
+        """Load this year's holidays for every calendar (the `holidays` package imports all
+        its countries on first use: a fifth of a second) before the first message waits."""
+        for policy in self.policies:
+            policy.calendar.is_day_off(now.date())
+
     # -- reading and writing a ticket's clocks -------------------------------------------
 
     def _load(self, conn: Connection, ticket_id: int) -> tuple[Any, timers.State | None]:

@@ -28,10 +28,13 @@ MAIL_LANGUAGES.setdefault("vi", {
 
 _PARSER = EmailReplyParser(languages=["vi", "en"])
 # Only text with one of these can have anything to trim; the parser's regular expressions
-# cost a millisecond a message, so plain new mail skips them.
-_MAYBE_QUOTED = re.compile(
-    r"^\s*>|wrote:|viết\s*:|viet\s*:|^\s*(?:From|Từ|Tu|Sent|Đã gửi)\s*:|-----|_____|^--\s*$"
-    r"|Trân trọng|Tran trong|Thân ái|regards|Thanks,|Sent from|Gửi từ|Được gửi từ",
+# cost a third of a millisecond a message, so plain new mail skips them. Substrings of the
+# lower-cased text first (a regular expression with this many alternatives is 6x slower),
+# then what must start a line.
+_MAYBE_QUOTED_WORDS = ("wrote:", "viết", "viet", "-----", "_____", "trân trọng", "tran trong",
+                       "thân ái", "regards", "thanks,", "sent from", "gửi từ", "được gửi từ")
+_MAYBE_QUOTED_LINE = re.compile(
+    r"^[ \t\xa0]*(?:>|(?:From|Từ|Tu|Sent|Đã gửi)[ \t\xa0]*:)|^--[ \t\xa0]*$",
     re.IGNORECASE | re.MULTILINE)
 _QUOTED_TAIL = re.compile(r"(?:\n>.*)+\s*$")
 
@@ -40,7 +43,9 @@ def latest_reply(text: str) -> str:
     """The part of `text` the sender just wrote; the whole text if nothing is quoted."""
     if not text.strip():
         return ""
-    if not _MAYBE_QUOTED.search(text):
+    lowered = text.lower()
+    if not (any(word in lowered for word in _MAYBE_QUOTED_WORDS)
+            or _MAYBE_QUOTED_LINE.search(text)):
         return text.strip()
     try:
         replies = _PARSER.read(text).replies

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import sys
-import time
 
 from benchmarks import (
     bench_classify,
@@ -16,20 +15,15 @@ from benchmarks import (
     bench_sla,
     bench_webhooks,
 )
+from benchmarks._machine import loop_ms
 
 
 def calibrate() -> dict[str, float]:
     """A fixed pure-Python loop, so figures from a slower or busier machine can be read
-    against this one (this VM's speed drifts by up to 40% from one minute to the next)."""
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        total = 0
-        for i in range(2_000_000):
-            total += i % 7
-        best = min(best, time.perf_counter() - started)
-    print(f"calibration: 2M-iteration Python loop in {best * 1000:.0f} ms (lower is faster)")
-    return {"calibration_ms": best * 1000}
+    against this one."""
+    ms = loop_ms()
+    print(f"calibration: 2M-iteration Python loop in {ms:.0f} ms (lower is faster)")
+    return {"calibration_ms": ms}
 
 
 BENCHES = {"calibrate": calibrate, "classify": bench_classify.main,

@@ -231,7 +231,7 @@ def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str
     if workers > 1 and len(items) >= 200:
         with ProcessPoolExecutor(workers, initializer=_start_parser,
                                  initargs=(settings,)) as pool:
-            results = pool.map(_parse_file, items, chunksize=32)
+            results = pool.map(_parse_file, items, chunksize=128)
             pipeline.warm_up()  # while the first files are parsed
             consume(results)
     else:

@@ -525,13 +525,16 @@ class Pipeline:
                                             data={"supplier_id": decided.assigned_supplier_id}))
         clocks, sla_entries = self.sla.follow_up(head.sla, head.status,
                                                  str(values.get("status", head.status)), now)
-        values.update(clocks)
         entries += sla_entries
-        store.update_ticket(conn, head.id, values)
-        if upgrade:  # another category may mean another SLA policy
-            entry = self.sla.reclassified(conn, head.id, None, "switchboard")
+        if upgrade and clocks:  # another category may mean another SLA policy
+            entry = self.sla.repolicy(clocks["sla"], {
+                "category": ticket.category, "topic": ticket.topic, "channel": head.channel,
+                "priority": head.priority, "tier": None}, "switchboard")
             if entry is not None:
+                clocks.update(self.sla.columns(clocks["sla"]))
                 entries.append(entry)
+        values.update(clocks)
+        store.update_ticket(conn, head.id, values)
         # who the customer is was said when the ticket opened; repeat it only for news
         journal[:] = entries + [e for e in journal if e.action != "identified"]
         return ticket

@@ -239,16 +239,24 @@ class Keeper:
     def reclassified(self, conn: Connection, ticket_id: int, tier: str | None,
                      actor: str) -> JournalEntry | None:
         row, state = self._load(conn, ticket_id)
-        old = self.policy_of(state) if state else None
-        if state is None or old is None or row is None:
+        if state is None or row is None:
             return None
-        new = choose(self.policies, {"category": row.category, "topic": row.topic,
-                                     "channel": row.channel, "priority": row.priority,
-                                     "tier": tier})
-        if new is None or new.name == old.name:
+        entry = self.repolicy(state, {"category": row.category, "topic": row.topic,
+                                      "channel": row.channel, "priority": row.priority,
+                                      "tier": tier}, actor)
+        if entry is not None:
+            self.save(conn, ticket_id, state)
+        return entry
+
+    def repolicy(self, state: timers.State, facts: dict[str, str | None],
+                 actor: str) -> JournalEntry | None:
+        """Move `state` (in place) to the policy `facts` now choose, due times recomputed;
+        None when the policy stays. No I/O: the pipeline folds it into its UPDATE."""
+        old = self.policy_of(state)
+        new = choose(self.policies, facts)
+        if old is None or new is None or new.name == old.name:
             return None
         timers.recompute(state, old, new)
-        self.save(conn, ticket_id, state)
         return JournalEntry("sla", f"policy {old.name} → {new.name}: " + self._dues(new, state),
                             actor=actor, data={"policy": new.name})
 

@@ -137,6 +137,13 @@ def test_question_then_complaint_reclassifies(runtime: Runtime, clock: ManualClo
     ticket = show(runtime, 1)
     assert (ticket["category"], ticket["department"]) == ("supplier", "complaint_desk")
     assert any(j["reason"].startswith("reclassified from inquiry") for j in ticket["journal"])
+    # a complaint is held to the complaint's SLA, in the same UPDATE as the reclassification
+    assert any(j["action"] == "sla" and j["reason"].startswith(
+        "policy inquiry → supplier_matters") for j in ticket["journal"])
+    with runtime.db.read() as conn:
+        clocks = conn.execute(select(tickets.c.sla, tickets.c.sla_version)).one()
+    assert clocks.sla["policy"] == "supplier_matters"
+    assert clocks.sla_version == 1  # one bump: the follow-up and the new policy together
 
 
 def test_supplier_writing_is_the_supplier_speaking(runtime: Runtime, catalog: Database,

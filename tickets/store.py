@@ -41,12 +41,14 @@ class TicketHead:
     closed_at: datetime | None
     updated_at: datetime
     sla: Mapping[str, Any] | None = None  # the SLA clocks (sla/timers.py)
+    priority: str = "normal"
 
 
 _HEAD_COLUMNS = (
     tickets.c.id, tickets.c.status, tickets.c.channel, tickets.c.category, tickets.c.topic,
     tickets.c.supplier_id, tickets.c.department, tickets.c.customer_id, tickets.c.thread_key,
     tickets.c.confidence, tickets.c.closed_at, tickets.c.updated_at, tickets.c.sla,
+    tickets.c.priority,
 )
 
 

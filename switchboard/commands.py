@@ -11,6 +11,7 @@ from typing import IO, Any
 import click
 import orjson
 
+from connectors.files import read_bytes
 from router import route
 from switchboard.classification import (
     build_classifier,
@@ -168,7 +169,7 @@ def _start_parser(settings: Settings) -> None:
 def _parse_file(item: tuple[str, str]) -> tuple[str, dict[str, Any] | None, str | None]:
     origin, location = item
     try:
-        raw = Path(location).read_bytes() if location else b""
+        raw = read_bytes(location) if location else b""
         return origin, _WORKER_INTAKE.take(raw).message.to_dict(), None
     except Exception as exc:  # one unreadable file must not stop a migration
         return origin, None, f"{type(exc).__name__}: {exc}"

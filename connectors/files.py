@@ -37,11 +37,18 @@ class FileStore:
         if path.parent not in self._made:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(path.parent)
+        try:
+            return digest, self._write(path, payload)
+        except FileNotFoundError:  # the folder was removed behind our back: make it again
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return digest, self._write(path, payload)
+
+    def _write(self, path: Path, payload: bytes) -> Path:
         if not self.fsync:  # bulk import: plain writes, one sync() at the end
             _write_once(path, payload)
-            return digest, path
+            return path
         if _same_size(path, len(payload)):
-            return digest, path  # content-addressed: same name, same size, same bytes
+            return path  # content-addressed: same name, same size, same bytes
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -52,7 +59,7 @@ class FileStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return digest, path
+        return path
 
     @staticmethod
     def sync() -> None:

@@ -103,6 +103,7 @@ class Pipeline:
         self.sla = keeper_for(settings)
         self.queue: RedisInbox | None = None  # set when the inbox is Redis Streams
         self.tiers = [Tier(t.name, t.min_spend) for t in settings.customers.tiers]
+        self._held: set[tuple[str, str]] = set()  # senders with a message left for retry
 
     def warm_up(self) -> None:
         """Build what the first batch would otherwise build while it waits (the classifier
@@ -137,21 +138,41 @@ class Pipeline:
 
     def run_messages(self, messages: Sequence[InboundMessage]) -> list[Outcome]:
         """Process messages whose durable copy is elsewhere (the files of an import), in
-        batches, without the inbox's write, read and delete. What fails is put in the
-        inbox (in the batch's transaction: nothing is lost between the two) for the worker
-        to retry and dead-letter as it would any message."""
+        batches, without the inbox's write, read and delete. What fails is put in the inbox
+        before the batch commits, for the worker to retry and dead-letter as any message,
+        marked so that the worker does not acknowledge it when this pipeline would not. A
+        sender with a message waiting there has their later messages queued behind it, so
+        their order holds across batches and calls."""
         outcomes: list[Outcome] = []
         size = self.settings.worker.batch_size
         for start in range(0, len(messages), size):
             chunk = messages[start:start + size]
+            given = [i for i, m in enumerate(chunk) if (m.channel.value, m.sender)
+                     not in self._held]
+            done: list[Outcome | None] = [None] * len(chunk)
             with self.db.write() as conn:
-                done = self._apply(conn, [_Given(m) for m in chunk], lambda _item, _e: False)
-                failed = [m for m, o in zip(chunk, done, strict=True) if o.action == "failed"]
+                applied = self._apply(conn, [_Given(chunk[i]) for i in given],
+                                      lambda _item, _e: False)
+                for i, outcome in zip(given, applied, strict=True):
+                    done[i] = outcome
+                for i, m in enumerate(chunk):
+                    if done[i] is None:
+                        done[i] = Outcome(m.channel.value, m.external_id, "failed",
+                                          error="waits in the inbox behind an earlier message "
+                                                "of its sender")
+                finished = [o for o in done if o is not None]
+                failed = [m for m, o in zip(chunk, finished, strict=True)
+                          if o.action == "failed"]
+                self._held.update((m.channel.value, m.sender) for m in failed)
+                if not self.acknowledge:  # history stays unacknowledged when retried too
+                    failed = [dataclasses.replace(m, meta={**m.meta, "acknowledge": "no"})
+                              for m in failed]
                 if failed and self.queue is None:
                     inbox.put_many(conn, failed, self.clock.now())
-            if failed and self.queue is not None:
-                self.queue.put_many(failed)  # after the commit: Redis is not in it
-            outcomes.extend(done)
+                elif failed and self.queue is not None:
+                    # before the commit: if that fails, the retry finds them done (dedup)
+                    self.queue.put_many(failed)
+            outcomes.extend(finished)
         return outcomes
 
     def _run_stream_batch(self, limit: int) -> list[Outcome]:
@@ -320,7 +341,7 @@ class Pipeline:
             participants = [a for a in message.meta.get("participants", "").split(",") if a]
             batch.add_participants(ticket.id, [value, *participants])
         batch.add_journal(ticket.id, journal)
-        if action == "created" and self.acknowledge:
+        if action == "created" and self.acknowledge and message.meta.get("acknowledge") != "no":
             def acknowledge() -> None:
                 entry = self.acknowledger.after_open(
                     conn, ticket.id, ticket.department, message, message.sender_name, now)

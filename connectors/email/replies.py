@@ -34,8 +34,7 @@ _PARSER = EmailReplyParser(languages=["vi", "en"])
 _MAYBE_QUOTED_WORDS = ("wrote:", "viết", "viet", "-----", "_____", "trân trọng", "tran trong",
                        "thân ái", "regards", "thanks,", "sent from", "gửi từ", "được gửi từ")
 _MAYBE_QUOTED_LINE = re.compile(
-    r"^[ \t\xa0]*(?:>|(?:From|Từ|Tu|Sent|Đã gửi)[ \t\xa0]*:)|^--[ \t\xa0]*$",
-    re.IGNORECASE | re.MULTILINE)
+    r"^\s*(?:>|(?:From|Từ|Tu|Sent|Đã gửi)\s*:)|^--\s*$", re.IGNORECASE | re.MULTILINE)
 _QUOTED_TAIL = re.compile(r"(?:\n>.*)+\s*$")
 
 

@@ -40,3 +40,14 @@ def test_read_bytes_reads_whole_files(tmp_path: Path) -> None:
         assert read_bytes(path) == data
     with pytest.raises(FileNotFoundError):
         read_bytes(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("fsync", [True, False])
+def test_a_folder_removed_behind_the_store_is_made_again(tmp_path: Path, fsync: bool) -> None:
+    import shutil
+
+    store = FileStore(tmp_path / "raw", max_bytes=1 << 20, fsync=fsync)
+    _, path = store.put(b"first")
+    shutil.rmtree(tmp_path / "raw")  # an operator cleaning up, while the poller runs
+    _, again = store.put(b"first")
+    assert again == path and path.read_bytes() == b"first"

@@ -21,7 +21,7 @@ from tickets.clock import SystemClock
 from tickets.database import Database
 from tickets.messages import InboundMessage
 from tickets.schema import inbox as inbox_table
-from tickets.schema import messages, tickets
+from tickets.schema import messages, outbox, tickets
 
 CUSTOMERS = 210  # over the 200 from which the import parses in several processes
 
@@ -89,29 +89,41 @@ def test_a_folder_becomes_tickets_once(folder: Path, import_settings: Settings,
 
 
 def test_what_fails_waits_in_the_inbox_for_the_worker(
-        folder: Path, import_settings: Settings, import_db: Database,
+        folder: Path, database_url: str, tmp_path: Path, import_db: Database,
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """One customer's first mail fails; their follow-up, in a later batch, must wait behind
+    it; the worker then takes both in order and, the mail being history, acknowledges
+    neither."""
+    settings = load_settings(CONFIG, environ={"SWITCHBOARD_SECRET": "test-secret"},
+                             overrides={"database.url": database_url,
+                                        "email.raw_dir": str(tmp_path / "raw"),
+                                        "email.attachments.dir": str(tmp_path / "files"),
+                                        "worker.batch_size": 2})
     shutil.rmtree(folder / "customers")
-    for n in range(3):
+    for n in range(4):
         (folder / f"customer-{n}.eml").write_bytes(customer_mail(n))
+    (folder / "customer-9.eml").write_bytes(customer_mail(1).replace(
+        b"<import-1@", b"<import-1-again@").replace(b"\r\n\r\n", b"\r\nIn-Reply-To: "
+                                                     b"<import-1@mail.example.vn>\r\n\r\n"))
     process = Pipeline.process
 
     def broken(self: Pipeline, conn: Any, message: InboundMessage, *args: Any) -> Any:
-        if message.sender == "khach1@example.vn":
+        if message.external_id == "<import-1@mail.example.vn>":
             raise RuntimeError("the store hiccuped")
         return process(self, conn, message, *args)
 
     monkeypatch.setattr(Pipeline, "process", broken)
     lines: list[str] = []
-    counts = ingest_eml(import_settings, import_db, folder, lines.append, workers=1)
-    assert counts["failed"] == 1
-    assert "the 1 failed wait in the inbox for the worker's retries" in lines[-1]
+    counts = ingest_eml(settings, import_db, folder, lines.append, workers=1)
+    assert counts["failed"] == 2  # the failure and the follow-up held behind it
+    assert "the 2 failed wait in the inbox for the worker's retries" in lines[-1]
     with import_db.read() as conn:
         waiting = inbox.stats(conn)
-    assert (waiting.waiting, waiting.dead) == (1, 0)
+    assert (waiting.waiting, waiting.dead) == (2, 0)
 
     monkeypatch.setattr(Pipeline, "process", process)
-    worker = Pipeline(import_settings, import_db, SystemClock(), secret=b"test-secret")
-    assert [o.action for o in worker.run_batch()] == ["created"]
+    worker = Pipeline(settings, import_db, SystemClock(), secret=b"test-secret")
+    assert [o.action for o in worker.run_batch()] == ["created", "joined"]
     assert count(import_db, inbox_table) == 0
     assert count(import_db, tickets) == counts["created"] + 1
+    assert count(import_db, outbox) == 0  # no "we received it" for old mail, retried or not

@@ -40,3 +40,14 @@ def test_fixture(name: str) -> None:
     got = [{"filename": a.filename, "content_type": a.content_type} for a in mail.attachments]
     assert got == want["attachments"]
     assert "\x00" not in mail.text and "\r" not in mail.subject and "\n" not in mail.subject
+
+
+@pytest.mark.parametrize("text", [
+    "Chào shop\r\n-- \r\nNguyễn Văn A\r\n0912 345 678",   # a signature line in CRLF mail
+    "Chào shop\n\u2003> đã viết trước đó",                  # a quote behind odd spaces
+    "Chào shop\r\n\r\nFrom: Hỗ trợ <hotro@shop.example.vn>\r\nSent: Monday\r\n"
+    "To: an@example.com\r\nSubject: Đơn hàng\r\n\r\nnội dung cũ",
+])
+def test_the_quick_check_lets_through_what_the_reply_parser_trims(text: str) -> None:
+    new = latest_reply(text)
+    assert new.startswith("Chào shop") and new != text.strip()

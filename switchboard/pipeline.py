@@ -147,20 +147,15 @@ class Pipeline:
         size = self.settings.worker.batch_size
         for start in range(0, len(messages), size):
             chunk = messages[start:start + size]
-            given = [i for i, m in enumerate(chunk) if (m.channel.value, m.sender)
-                     not in self._held]
-            done: list[Outcome | None] = [None] * len(chunk)
+            held = [(m.channel.value, m.sender) in self._held for m in chunk]
             with self.db.write() as conn:
-                applied = self._apply(conn, [_Given(chunk[i]) for i in given],
-                                      lambda _item, _e: False)
-                for i, outcome in zip(given, applied, strict=True):
-                    done[i] = outcome
-                for i, m in enumerate(chunk):
-                    if done[i] is None:
-                        done[i] = Outcome(m.channel.value, m.external_id, "failed",
-                                          error="waits in the inbox behind an earlier message "
-                                                "of its sender")
-                finished = [o for o in done if o is not None]
+                applied = iter(self._apply(
+                    conn, [_Given(m) for m, h in zip(chunk, held, strict=True) if not h],
+                    lambda _item, _e: False))
+                finished = [Outcome(m.channel.value, m.external_id, "failed",
+                                    error="waits in the inbox behind an earlier message of "
+                                          "its sender") if h else next(applied)
+                            for m, h in zip(chunk, held, strict=True)]
                 failed = [m for m, o in zip(chunk, finished, strict=True)
                           if o.action == "failed"]
                 self._held.update((m.channel.value, m.sender) for m in failed)

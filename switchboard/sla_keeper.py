@@ -116,6 +116,9 @@ class Keeper:
         if supplier:
             names += list(SUPPLIER_TIMERS)
         state = timers.new_state(policy, names, now)
+        # kept for a later reclassification: the tier comes from the orders at opening, and
+        # a VIP's complaint stays under the VIP policy whatever category it turns out to be
+        state["tier"] = facts.get("tier")
         return self.columns(state), JournalEntry(
             "sla", f"policy {policy.name} ({policy.when.describe()}); "
             + self._dues(policy, state), data={"policy": policy.name})
@@ -251,8 +254,11 @@ class Keeper:
     def repolicy(self, state: timers.State, facts: dict[str, str | None],
                  actor: str) -> JournalEntry | None:
         """Move `state` (in place) to the policy `facts` now choose, due times recomputed;
-        None when the policy stays. No I/O: the pipeline folds it into its UPDATE."""
+        None when the policy stays. `facts` without a tier take the one the ticket opened
+        with. No I/O: the pipeline folds it into its UPDATE."""
         old = self.policy_of(state)
+        if facts.get("tier") is None and state.get("tier"):
+            facts = {**facts, "tier": state["tier"]}
         new = choose(self.policies, facts)
         if old is None or new is None or new.name == old.name:
             return None

@@ -177,6 +177,29 @@ def test_reclassify_recomputes_under_the_new_policy(rt: bootstrap.Runtime,
     assert state["timers"]["resolution"]["target"] == 3 * 24 * 3600
 
 
+def test_a_vip_ticket_keeps_the_vip_policy_when_reclassified(rt: bootstrap.Runtime,
+                                                             clock: ManualClock) -> None:
+    """The tier is known when the ticket opens (from the customer's orders); a change of
+    category later must not drop a VIP's complaint to the ordinary policy."""
+    from tickets import catalog as cat
+
+    with rt.db.write() as conn:
+        cat.write_suppliers(conn, [cat.SupplierRow(1, "SUP1", "Sen", (), (), ())], clock.now())
+        cat.write_orders(conn, [cat.OrderRow(1, "DH20260001", "SUP1", "Tour Phú Quốc",
+                                             "+84912345678", None, 25_000_000)], clock.now())
+    delivery_complaint(rt, clock)  # from 0912345678: 25 million VND of orders, a VIP
+    assert clocks(rt)["state"]["policy"] == "vip"
+    with rt.db.write() as conn:
+        desk.reclassify(conn, rt.settings, 1, "product", None, "lan", clock.now())
+    state = clocks(rt)["state"]
+    assert state["policy"] == "vip"
+    assert state["timers"]["resolution"]["target"] == 12 * 3600
+    with rt.db.read() as conn:
+        ticket = queries.get_ticket(conn, "MC", 1)
+    assert ticket is not None
+    assert [j for j in ticket["journal"] if j["action"] == "sla"][1:] == []  # no policy move
+
+
 def test_business_hours_skip_the_weekend(rt: bootstrap.Runtime, clock: ManualClock) -> None:
     clock.set(datetime(2026, 11, 28, 11, 50, tzinfo=HCM).astimezone(UTC))  # Saturday
     deliver(rt.pipeline, message("q1", "Cho hỏi voucher dùng được đến khi nào ạ?",

@@ -51,7 +51,7 @@ def ensure_schema(db: Database) -> None:
     """Create the schema in an empty database; refuse to work on an outdated one."""
     current = migrations.current(db)
     if current is None:
-        migrations.upgrade(db)
+        migrations.prepare(db)
     elif current != migrations.head():
         raise Failure(f"the database is at schema {current}, this version needs "
                       f"{migrations.head()}: run `switchboard migrate`")
@@ -81,7 +81,7 @@ def migrate(ctx: click.Context) -> None:
     settings = _settings(ctx)
     db = Database.unpooled(settings.database.url)
     before = migrations.current(db)
-    migrations.upgrade(db)
+    migrations.prepare(db)
     after = migrations.current(db)
     click.echo(f"schema {before or 'empty'} → {after}" if before != after
                else f"schema already at {after}")

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
 
+from tests.conftest import _postgres_database
 from tickets import migrate
 from tickets.database import Database
 from tickets.schema import metadata
@@ -25,3 +33,59 @@ def test_the_head_every_command_checks_is_the_newest_script(db: Database) -> Non
     assert migrate.head() == migrate.scripts_head()
     with db.engine.connect() as conn:
         assert migrate.current(db) == MigrationContext.configure(conn).get_current_revision()
+
+
+@pytest.fixture
+def fresh(tmp_path: Path) -> Iterator[Database]:
+    """A second empty database beside `db`, on the same kind of server."""
+    base = os.environ.get("SWITCHBOARD_TEST_DATABASE_URL")
+    if base and base.startswith("postgresql"):
+        urls: Iterator[str] = _postgres_database(
+            base.replace("postgresql://", "postgresql+psycopg://", 1))
+    else:
+        urls = iter([f"sqlite:///{tmp_path}/fresh.db"])
+    database = Database(next(urls))
+    yield database
+    database.dispose()
+    for _ in urls:  # drops the PostgreSQL database
+        pass
+
+
+def _schema(db: Database) -> dict[str, Any]:
+    """Everything the inspector can say about every table, in a comparable form."""
+    with db.engine.connect() as conn:
+        found = inspect(conn)
+        schema: dict[str, Any] = {}
+        for table in sorted(found.get_table_names()):
+            schema[table] = {
+                # by name: a migration appends the columns it adds, create_all does not
+                "columns": sorted((c["name"], str(c["type"]), c["nullable"],
+                                   str(c.get("default")), str(c.get("autoincrement")))
+                                  for c in found.get_columns(table)),
+                "primary_key": found.get_pk_constraint(table),
+                "indexes": sorted((i["name"] or "", tuple(i["column_names"]), i["unique"],
+                                   str(i.get("dialect_options", {})))
+                                  for i in found.get_indexes(table)),
+                "unique": sorted((u["name"] or "", tuple(u["column_names"]))
+                                 for u in found.get_unique_constraints(table)),
+                "foreign_keys": sorted(
+                    (f["name"] or "", tuple(f["constrained_columns"]), f["referred_table"],
+                     tuple(f["referred_columns"]), str(f.get("options", {})))
+                    for f in found.get_foreign_keys(table)),
+                "checks": sorted((c["name"] or "", c["sqltext"])
+                                 for c in found.get_check_constraints(table)),
+            }
+        return schema
+
+
+def test_a_new_database_is_created_as_the_migrations_build_it(db: Database,
+                                                              fresh: Database) -> None:
+    """`migrate.create` (a new database in one go) and the migrations replayed one by one
+    must leave the same tables, columns, keys, indexes and constraints, stamped alike."""
+    assert migrate.prepare(fresh) == "created"
+    assert migrate.current(fresh) == migrate.head() == migrate.current(db)
+    assert _schema(fresh) == _schema(db)
+    # later migrations start from either: upgrading the created one finds nothing to do
+    migrate.upgrade(fresh)
+    assert migrate.current(fresh) == migrate.head()
+    assert migrate.prepare(fresh) == "upgraded"  # it has tables: never created twice

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
+from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, inspect, text
 
 from tickets.database import Database
 
@@ -38,6 +38,37 @@ def upgrade(db: Database, revision: str = "head") -> None:
     with db.engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+
+
+def prepare(db: Database) -> str:
+    """Bring any database to HEAD: a database without tables is created at once, one
+    that has some is upgraded by its migrations. Says which ("created" or "upgraded")."""
+    if create(db):
+        return "created"
+    upgrade(db)
+    return "upgraded"
+
+
+def create(db: Database) -> bool:
+    """Build the whole schema in a database that has no tables, stamped at HEAD, as
+    Alembic's cookbook does for new databases ("building an up to date database from
+    scratch"): a CREATE per table instead of replaying every migration, and no Alembic
+    import — a sixth of a second off a first start (`make run`, a first `ingest-eml`).
+    False, touching nothing, when the database has tables. tests/test_migrations.py keeps
+    this way and the migrations' way to the same schema."""
+    from tickets.schema import metadata
+
+    with db.engine.begin() as conn:
+        if inspect(conn).get_table_names():
+            return False
+        metadata.create_all(conn)
+        # the table Alembic keeps its revision in, as Alembic itself makes it
+        version = Table("alembic_version", MetaData(),
+                        Column("version_num", String(32), nullable=False),
+                        PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))
+        version.create(conn)
+        conn.execute(version.insert().values(version_num=HEAD))
+    return True
 
 
 def current(db: Database) -> str | None:

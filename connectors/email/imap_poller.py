@@ -5,10 +5,12 @@ IMAPClient is blocking with one command stream per connection, so each mailbox r
 own thread: select the folder, take what is new (`BODY.PEEK[]`, so the mail stays unread for
 people who also use the mailbox), then IDLE (renewed well within the servers' 10-30 minute
 limits) or sleep when the server has no IDLE, and again. UIDVALIDITY and the last UID taken
-are saved after each mail is safely in the inbox. Network errors reconnect with exponential
-back-off; a refused login stops the poller with one clear error instead of hammering the
-server. Mail over the size cap is not downloaded: its headers become a message that says
-where the mail waits.
+are saved after each mail is safely in the inbox. Any failure (the network, the server, our
+own inbox) reconnects with exponential back-off, reset only once a session has read the
+folder, so a poller never dies quietly nor hammers a server that fails the same way each
+time; a refused login stops the poller with one clear error instead. Mail already flagged
+as taken is not taken again (after the saved state was lost, say). Mail over the size cap
+is not downloaded: its headers become a message that says where the mail waits.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,6 +31,8 @@ from connectors.email.mailboxes import Mailbox
 log = logging.getLogger("switchboard.email.imap")
 
 IDLE_SECONDS = 240  # renew IDLE every 4 minutes: far inside every server's timeout
+IDLE_SLICE = 1.0   # how often an IDLE looks at the stop flag
+MAX_DELAY = 300.0
 FETCH_CHUNK = 50
 
 
@@ -71,17 +76,17 @@ class ImapPoller:
         self.state = "starting"
         self._custom_flags = True
         self._target_ready = False
+        self._delay = 1.0
 
     def stop(self) -> None:
         self.stopping.set()
 
     def run(self) -> None:
         """Blocking: run in a thread. Returns when stopped or when the login is refused."""
-        delay = 1.0
+        self._delay = 1.0
         while not self.stopping.is_set():
             try:
                 with self._connect() as client:
-                    delay = 1.0
                     self._session(client)
             except ImapAuthFailed as exc:
                 self.state = f"stopped: {exc}"
@@ -89,12 +94,18 @@ class ImapPoller:
                           self.mailbox.address, exc)
                 return
             except (OSError, ssl.SSLError, IMAPClient.Error, IMAPClient.AbortError) as exc:
-                self.state = f"reconnecting: {exc}"
-                log.warning("IMAP %s: %s; reconnecting in %.0f s", self.mailbox.address, exc,
-                            delay)
-                self.stopping.wait(delay)
-                delay = min(delay * 2, 300.0)
+                self._back_off(f"{exc}")
+            except Exception as exc:  # our inbox or a surprise: retried, never a dead thread
+                log.exception("IMAP %s: unexpected failure", self.mailbox.address)
+                self._back_off(f"{type(exc).__name__}: {exc}")
         self.state = "stopped"
+
+    def _back_off(self, why: str) -> None:
+        self.state = f"reconnecting: {why}"
+        log.warning("IMAP %s: %s; reconnecting in %.0f s", self.mailbox.address, why,
+                    self._delay)
+        self.stopping.wait(self._delay)
+        self._delay = min(self._delay * 2, MAX_DELAY)
 
     def poll_once(self) -> int:
         """Connect, take what is new, disconnect: for tests and `switchboard` one-shots."""
@@ -126,15 +137,24 @@ class ImapPoller:
         self.state = "idle" if can_idle else "polling"
         while not self.stopping.is_set():
             self._take_new(client, uidvalidity)
+            self._delay = 1.0  # this session works: the next failure starts a new back-off
             if can_idle:
-                client.idle()
-                try:
-                    client.idle_check(timeout=min(IDLE_SECONDS, self.options.poll_seconds * 4))
-                finally:
-                    client.idle_done()
+                self._idle(client, min(IDLE_SECONDS, self.options.poll_seconds * 4))
             else:
                 self.stopping.wait(self.options.poll_seconds)
                 client.noop()
+
+    def _idle(self, client: IMAPClient, seconds: float) -> None:
+        """IDLE until the server says something, `seconds` pass or we are stopped."""
+        deadline = time.monotonic() + seconds
+        client.idle()
+        try:
+            while not self.stopping.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0 or client.idle_check(timeout=min(IDLE_SLICE, left)):
+                    return
+        finally:
+            client.idle_done()
 
     def _take_new(self, client: IMAPClient, uidvalidity: int) -> int:
         address, folder = self.mailbox.address, self.options.folder
@@ -147,8 +167,11 @@ class ImapPoller:
                 log.warning("IMAP %s/%s: UIDVALIDITY changed (%s → %s): reading the folder "
                             "again, the dedup key keeps it from doubling", address, folder,
                             saved[0], uidvalidity)
+        criteria: list[str] = ["UID", f"{last + 1}:*"]
+        if self.options.after == "flag" and self._custom_flags:
+            criteria += ["UNKEYWORD", self.options.flag]  # taken before, by an earlier state
         # `UID n:*` also returns the newest message when n is past the end: filter.
-        uids = sorted(u for u in client.search(["UID", f"{last + 1}:*"]) if u > last)
+        uids = sorted(u for u in client.search(criteria) if u > last)
         taken = 0
         for start in range(0, len(uids), FETCH_CHUNK):
             chunk = uids[start:start + FETCH_CHUNK]
@@ -166,7 +189,8 @@ class ImapPoller:
     def _take_one(self, client: IMAPClient, uid: int, size: int) -> None:
         mailbox = self.mailbox.address
         if size > self.options.max_message_bytes:
-            header = client.fetch([uid], ["BODY.PEEK[HEADER]"])[uid][b"BODY[HEADER]"]
+            header = client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid, {}).get(
+                b"BODY[HEADER]", b"")
             note = (f"\r\n\r\n[Thư quá lớn / message too large: {size / 1048576:.1f} MB; "
                     f"not imported, it waits in {mailbox} folder {self.options.folder} "
                     f"uid {uid}]\r\n").encode()
@@ -174,8 +198,13 @@ class ImapPoller:
                       "in the mailbox", mailbox, uid, size / 1048576)
             self.intake.take(bytes(header).rstrip(b"\r\n") + note, (mailbox,))
         else:
-            raw = client.fetch([uid], ["BODY.PEEK[]"])[uid][b"BODY[]"]
-            self.intake.take(bytes(raw), (mailbox,))
+            # a mail expunged by someone else since our SEARCH comes back absent or as NIL
+            body = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
+            if body is None:
+                log.info("IMAP %s uid %s was deleted or moved before it could be read: "
+                         "skipped", mailbox, uid)
+                return
+            self.intake.take(bytes(body), (mailbox,))
         self._after(client, uid)
 
     def _after(self, client: IMAPClient, uid: int) -> None:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
 
 import pytest
 from imapclient import IMAPClient
 
 from connectors.email.imap_poller import ImapAuthFailed, ImapOptions, ImapPoller
 from connectors.email.intake import MailIntake
-from connectors.email.mailboxes import Mailbox
+from connectors.email.mailboxes import Mailbox, Mailboxes
+from connectors.files import FileStore
 from tests import dovecot
 from tests.conftest import service_missing
 from tests.connectors.email.conftest import Collected
+from tickets.clock import ManualClock
+from tickets.messages import InboundMessage
 
 ACCOUNTS = [f"hotro{n}@shop.example.vn" for n in range(20)]
 
@@ -106,8 +112,50 @@ def test_uidvalidity_change_rereads_and_dedup_keeps_it_single(
     poller(server, account, intake, state).poll_once()
     ((key, (validity, last)),) = state.saved.items()
     state.saved[key] = (validity - 1, 99)  # the server renumbered the folder
+    assert poller(server, account, intake, state).poll_once() == 0  # flagged: not again
+    with IMAPClient("127.0.0.1", port=server.port, ssl=False) as client:
+        client.login(*account)
+        client.select_folder("INBOX")
+        client.remove_flags(client.search(["ALL"]), ["$Switchboard"])  # ...nor its flags
     assert poller(server, account, intake, state).poll_once() == 1
     assert len(collected.messages) == 1  # the replay was recognised by its Message-ID
+
+
+def test_mail_flagged_as_taken_is_not_taken_again_when_the_state_is_lost(
+        server: dovecot.Dovecot, account: tuple[str, str], intake: MailIntake,
+        collected: Collected) -> None:
+    seed(server, account, message(1), message(2))
+    assert poller(server, account, intake, State()).poll_once() == 2
+    seed(server, account, message(3))
+    assert poller(server, account, intake, State()).poll_once() == 1  # a new database, say
+    assert [m.subject for m in collected.messages] == ["Đơn hàng 1", "Đơn hàng 2",
+                                                       "Đơn hàng 3"]
+
+
+def test_mail_deleted_before_it_is_fetched_is_skipped(
+        server: dovecot.Dovecot, account: tuple[str, str], intake: MailIntake,
+        collected: Collected, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A person deletes a mail between our SEARCH and FETCH: the rest are still taken."""
+    seed(server, account, message(1), message(2))
+    fetch = IMAPClient.fetch
+
+    def racing(self: IMAPClient, messages: Any, data: Any, *args: Any) -> Any:
+        if data == ["BODY.PEEK[]"] and messages == [1]:
+            with IMAPClient("127.0.0.1", port=server.port, ssl=False) as other:
+                other.login(*account)
+                other.select_folder("INBOX")
+                other.delete_messages([1])
+                other.expunge()
+        return fetch(self, messages, data, *args)
+
+    monkeypatch.setattr(IMAPClient, "fetch", racing)
+    caplog.set_level(logging.INFO, "switchboard.email.imap")
+    state = State()
+    assert poller(server, account, intake, state).poll_once() == 2
+    assert [m.subject for m in collected.messages] == ["Đơn hàng 2"]
+    assert "uid 1 was deleted or moved before it could be read" in caplog.text
+    assert list(state.saved.values())[0][1] == 2  # and it is not looked for again
 
 
 def test_move_mode(server: dovecot.Dovecot, account: tuple[str, str], intake: MailIntake,
@@ -175,3 +223,66 @@ def test_reconnects_after_the_server_drops(account: tuple[str, str], intake: Mai
     thread.join(timeout=10)
     assert not thread.is_alive()
     assert caplog.text.count("reconnecting in") >= 2  # backed off and tried again
+
+
+def test_a_failing_inbox_is_retried_and_the_poller_lives_on(
+        server: dovecot.Dovecot, account: tuple[str, str], tmp_path: Path,
+        collected: Collected, clock: ManualClock, caplog: pytest.LogCaptureFixture) -> None:
+    """Not only the network fails: when our own inbox refuses a mail (the database is down,
+    say), the poller backs off and takes it again instead of its thread dying quietly."""
+    failures = [RuntimeError("database is locked")]
+
+    def put(message: InboundMessage) -> bool:
+        if failures:
+            raise failures.pop()
+        return collected.put(message)
+
+    flaky = MailIntake(Mailboxes([Mailbox("hotro@shop.example.vn")]),
+                       FileStore(tmp_path / "raw", 1 << 30), FileStore(tmp_path / "files",
+                                                                       1 << 20), put, clock)
+    seed(server, account, message(1))
+    running = poller(server, account, flaky, State(), poll_seconds=1)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 15
+        while not collected.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        running.stop()
+        thread.join(timeout=10)
+    assert [m.subject for m in collected.messages] == ["Đơn hàng 1"]
+    assert "unexpected failure" in caplog.text and "database is locked" in caplog.text
+
+
+def test_a_session_that_always_fails_backs_off_more_each_time(
+        server: dovecot.Dovecot, account: tuple[str, str], intake: MailIntake,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The login works but the folder does not exist: the delay grows (1 s, 2 s, ...)
+    instead of starting again at one second after every successful login."""
+    failing = poller(server, account, intake, State(), folder="No-Such-Folder")
+    thread = threading.Thread(target=failing.run, daemon=True)
+    thread.start()
+    time.sleep(3.6)
+    failing.stop()
+    thread.join(timeout=10)
+    delays = [line.rsplit("reconnecting in ", 1)[1] for line in caplog.messages
+              if "reconnecting in" in line]
+    assert delays[:2] == ["1 s", "2 s"]
+
+
+def test_stop_ends_an_idle_within_a_second_or_two(server: dovecot.Dovecot,
+                                                  account: tuple[str, str],
+                                                  intake: MailIntake) -> None:
+    running = poller(server, account, intake, State(), poll_seconds=60)  # IDLE of 4 minutes
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while running.state != "idle" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.state == "idle"
+    time.sleep(0.3)
+    stopped = time.monotonic()
+    running.stop()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and time.monotonic() - stopped < 3

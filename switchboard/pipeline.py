@@ -268,11 +268,7 @@ class Pipeline:
         if (key in processed) if processed is not None else store.message_exists(conn, *key):
             return Outcome(channel, message.external_id, "duplicate")
         now = self.clock.now()
-        if message.meta.get("own"):
-            log.info("%s %s comes from one of our own addresses: ignored (no mail loops)",
-                     channel, message.external_id)
-            return Outcome(channel, message.external_id, "ignored")
-        if message.meta.get("auto"):
+        if message.meta.get("own") or message.meta.get("auto"):
             return self._robot(conn, message, now)
         if batch is None:
             batch = Batch(conn, now, deferred=False)
@@ -391,15 +387,21 @@ class Pipeline:
             slack_outbox.refresh_card(conn, self.settings, ticket.id, now)
 
     def _robot(self, conn: Connection, message: InboundMessage, now: datetime) -> Outcome:
-        """An auto-reply or a bounce: kept on the ticket it concerns, never answered, never a
-        new ticket (two robots answering each other is a mail loop)."""
+        """An auto-reply, a bounce or mail from one of our own addresses (a colleague's
+        forward from contact@ to hotro@, our own mail come back): kept on the ticket it
+        concerns, never answered, never a new ticket (two robots answering each other, or
+        we answering ourselves, is a mail loop)."""
         channel = message.channel.value
-        ticket_id = store.ticket_of_message(conn, channel, message.thread_keys)
+        kind = message.meta.get("auto") or "own-mail"
+        # the same evidence a person's reply gives (a provider may have rewritten our
+        # Message-ID, leaving the reference in the subject); it is only recorded, so the
+        # writer need not be a participant: a bounce comes from a mailer daemon
+        hints = self.threader.hints(Batch(conn, now, deferred=False), message)
+        ticket_id = next((t for t, _ in hints if store.get_head(conn, t) is not None), None)
         if ticket_id is None:
-            log.info("%s %s (%s) concerns no ticket of ours: ignored", channel,
-                     message.external_id, message.meta["auto"])
+            log.info("%s %s (%s from %s) concerns no ticket of ours: ignored (no mail loops)",
+                     channel, message.external_id, kind, message.sender)
             return Outcome(channel, message.external_id, "ignored")
-        kind = message.meta["auto"]
         bounced = message.meta.get("bounced_message_id")
         store.add_message(conn, {
             "ticket_id": ticket_id, "direction": "in", "channel": channel,
@@ -409,6 +411,8 @@ class Pipeline:
             "meta": _message_meta(message, message.sender), "created_at": message.received_at})
         reason = (f"delivery of {bounced or 'our message'} failed (bounce from "
                   f"{message.sender}); not answered" if kind == "bounce"
+                  else f"mail from our own address {message.sender} recorded; not answered"
+                  if kind == "own-mail"
                   else f"automatic reply from {message.sender} recorded; not answered")
         store.append_journal(conn, ticket_id, now, [JournalEntry(kind, reason)])
         return Outcome(channel, message.external_id, "recorded", ticket_id,

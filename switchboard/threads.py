@@ -45,7 +45,7 @@ class Threader:
             head = store.get_head(conn, parse_ref(named) or 0)
             if head is not None:
                 return self._continue(head, f"the agent filed the call under {named}", now)
-        for ticket_id, how in self._hints(batch, message):
+        for ticket_id, how in self.hints(batch, message):
             head = store.get_head(conn, ticket_id)
             if head is None:
                 continue
@@ -64,9 +64,10 @@ class Threader:
                 return Thread(head, f"the customer's open {head.channel} ticket")
         return Thread(None, "new conversation")
 
-    def _hints(self, batch: Batch, message: InboundMessage) -> list[tuple[int, str]]:
+    def hints(self, batch: Batch, message: InboundMessage) -> list[tuple[int, str]]:
         """Candidate tickets in the order the evidence deserves: the message ids it answers,
-        our signed Reply-To token, then a reference quoted in the subject or text."""
+        our signed Reply-To token, then a reference quoted in the subject or text. Whether
+        the writer may join one is the caller's question."""
         hints: list[tuple[int, str]] = []
         if message.thread_keys:
             replied = batch.ticket_of_message(message.channel.value, message.thread_keys)

@@ -371,8 +371,7 @@ def _robot(msg: Message, content_type: str, headers: Headers, from_address: str 
     is_report = content_type == "multipart/report" and str(
         msg.get_param("report-type") or "").lower() in ("delivery-status",
                                                         "disposition-notification")
-    return_path = _header(headers, "Return-Path", problems).strip()
-    if is_report or (from_address and _DAEMONS.match(from_address)) or return_path == "<>":
+    if is_report or (from_address and _DAEMONS.match(from_address)):
         return "bounce", _original_message_id(msg)
     auto_submitted = _header(headers, "Auto-Submitted", problems).strip().lower()
     if auto_submitted and auto_submitted != "no":
@@ -381,6 +380,10 @@ def _robot(msg: Message, content_type: str, headers: Headers, from_address: str 
         return "auto-reply", None
     if _header(headers, "Precedence", problems).strip().lower() in _AUTO_PRECEDENCE:
         return "auto-reply", None
+    # a null return path marks a bounce, but RFC 3834 asks auto-replies to use one too:
+    # only after their own headers were looked at
+    if _header(headers, "Return-Path", problems).strip() == "<>":
+        return "bounce", _original_message_id(msg)
     return None, None
 
 

@@ -175,13 +175,26 @@ async def test_robots_are_recorded_never_answered_never_ticketed(mail: Mail) -> 
                           f'boundary="{bounce.get_boundary()}"')
     await mail.send(bounce)
     await mail.send(customer_mail("loop?", sender="hotro@shop.example.vn", msgid="<own@x>"))
+    await mail.send(customer_mail("Chuyển tiếp cho bộ phận hỗ trợ, khách hỏi lại ạ",
+                                  sender="contact@shop.example.vn", msgid="<fwd@shop>",
+                                  subject=f"Fwd: {ack['Subject']}"))
     await mail.send(customer_mail("vacation", sender="boss@corp.vn", msgid="<v1@corp.vn>",
                                   Precedence="bulk"))
+    # an auto-reply to an ack whose Message-ID the customer's provider rewrote: the
+    # reference in the subject still finds the ticket
+    await mail.send(customer_mail("Tôi đang nghỉ phép.", subject=f"Tự động trả lời: "
+                                  f"{ack['Subject']}", msgid="<ooo2@outlook.com>",
+                                  X_Autoreply="yes", In_Reply_To="<AM0PR@outlook.com>"))
     await mail.settle()
     assert mail.ticket_count() == 1
     assert len(mail.sent()) == 1
     actions = [j["action"] for j in mail.ticket(1)["journal"]]
     assert "auto-reply" in actions and "bounce" in actions
+    # a colleague's forward from contact@ threads by the reference in its subject: kept on
+    # the ticket, not answered (the one mail sent is still the first acknowledgement)
+    assert "own-mail" in actions and actions.count("auto-reply") == 2
+    assert any("Chuyển tiếp cho bộ phận hỗ trợ" in m["text"]
+               for m in mail.ticket(1)["messages"])
 
 
 async def test_acknowledgements_are_rate_limited(mail: Mail, clock: ManualClock) -> None:

@@ -51,3 +51,15 @@ def test_fixture(name: str) -> None:
 def test_the_quick_check_lets_through_what_the_reply_parser_trims(text: str) -> None:
     new = latest_reply(text)
     assert new.startswith("Chào shop") and new != text.strip()
+
+
+def test_a_null_return_path_is_a_bounce_unless_the_mail_says_it_is_an_auto_reply() -> None:
+    """RFC 3834 asks auto-replies to go out with `MAIL FROM:<>`, so `Return-Path: <>` alone
+    does not make a bounce: an out-of-office that says what it is stays an auto-reply."""
+    head = (b"Return-Path: <>\r\nFrom: Lan <lan@gmail.com>\r\nTo: hotro@shop.example.vn\r\n"
+            b"Subject: Re: [#MC-7] \xc4\x90\xc6\xa1n h\xc3\xa0ng\r\n"
+            b"Message-ID: <ooo@gmail.com>\r\n")
+    body = b"\r\nT\xc3\xb4i \xc4\x91ang ngh\xe1\xbb\x89 ph\xc3\xa9p.\r\n"
+    assert parse(head + b"Auto-Submitted: auto-replied\r\n" + body).auto == "auto-reply"
+    assert parse(head + body).auto == "bounce"
+    assert parse(head.replace(b"Return-Path: <>\r\n", b"") + body).auto is None

@@ -83,6 +83,8 @@ class Acknowledger:
             return "the sender asked for no automatic replies (X-Auto-Response-Suppress)"
         policy = self.settings.email.acknowledgements
         address = meta.get("reply_to") or message.sender
+        if address.endswith("@invalid"):  # the mail named no one to answer
+            return "the mail has no sender address"
         since = now - policy.window
         if outbox.sent_recently(conn, "email", address, "ack", since) >= policy.max_per_sender:
             return f"{address} already had {policy.max_per_sender} in {policy.window}"

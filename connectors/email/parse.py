@@ -91,6 +91,8 @@ def parse(raw: bytes) -> ParsedMail:
     headers = _index(msg)
     subject = _clean_header(_header(headers, "Subject", problems))
     from_name, from_address = _first_address(headers, "From", problems)
+    if from_address is None and not any(p.startswith("From:") for p in problems):
+        problems.append("no From address: the writer is unknown and gets no answer")
     _, reply_to = _first_address(headers, "Reply-To", problems)
     parts = _parts(msg, problems)
     text, html = _body(msg, parts, problems)

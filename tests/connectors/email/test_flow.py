@@ -20,7 +20,7 @@ from connectors.email.smtp_receiver import start_receiver
 from switchboard.bootstrap import Runtime
 from switchboard.dispatcher import Dispatcher
 from switchboard.email_wiring import make_intake
-from tests.connectors.email.conftest import Sink
+from tests.connectors.email.conftest import FIXTURES, Sink
 from tickets import queries
 from tickets.clock import ManualClock
 from tickets.schema import outbox, tickets
@@ -267,3 +267,20 @@ async def test_agent_reply_through_the_api_threads_and_is_marked_sent(mail: Mail
     assert ticket["journal"][-3]["reason"] == "first_response met"
     assert ticket["journal"][-4]["actor"] == "agent"
     assert ticket["first_response_at"] is not None
+
+
+async def test_mail_without_a_sender_becomes_a_ticket_but_gets_no_answer(
+        mail: Mail) -> None:
+    """A mail with no From (a broken form mailer) is kept and routed, but there is no one
+    to acknowledge: nothing goes to a made-up address."""
+    raw = (FIXTURES / "no_headers.eml").read_bytes()
+
+    def go() -> None:
+        with smtplib.SMTP("127.0.0.1", mail.port) as client:
+            client.sendmail("forms@shop.example.vn", ["hotro@shop.example.vn"], raw)
+
+    await asyncio.to_thread(go)
+    await mail.settle()
+    assert mail.ticket_count() == 1 and mail.sent() == []
+    journal = mail.ticket(1)["journal"]
+    assert any("the mail has no sender address" in j["reason"] for j in journal)

@@ -6,9 +6,11 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from connectors.email.intake import MailIntake
 from connectors.email.parse import MAX_PARTS, parse
-from tests.connectors.email.conftest import Collected
+from tests.connectors.email.conftest import FIXTURES, Collected
 
 
 def test_attachments_are_stored_with_checksum_and_capped(intake: MailIntake,
@@ -70,3 +72,26 @@ def test_robot_and_own_mail_are_marked(intake: MailIntake, collected: Collected)
     own.set_content("x")
     intake.take(own.as_bytes())
     assert collected.messages[0].meta["own"] == "1"
+
+
+@pytest.mark.parametrize(("name", "logged"), [
+    ("no_headers.eml", "no From address"),
+    ("nul_byte.eml", "NUL bytes removed"),
+    ("broken_charset.eml", "unknown charset"),
+    ("multipart_missing_boundary.eml", None),
+    ("header_injection_subject.eml", None),
+])
+def test_bad_mail_is_taken_whole_with_a_clear_log_line(
+        name: str, logged: str | None, intake: MailIntake, collected: Collected,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Broken mail is still a customer writing: it reaches the inbox, its raw bytes are kept
+    exactly, and what was wrong with it is one warning line naming the message."""
+    raw = (FIXTURES / name).read_bytes()
+    assert intake.take(raw).new
+    [message] = collected.messages
+    assert Path(message.meta["raw_path"]).read_bytes() == raw
+    assert message.text.strip() and "\x00" not in message.text
+    assert "\r" not in (message.subject or "") and "\n" not in (message.subject or "")
+    if logged:
+        [line] = [r.getMessage() for r in caplog.records if r.name == "switchboard.email"]
+        assert message.external_id in line and logged in line

@@ -11,6 +11,7 @@ subject can never inject a header. smtplib is blocking and runs in a thread.
 from __future__ import annotations
 
 import asyncio
+import html
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -60,9 +61,20 @@ def build_message(message: OutboundMessage) -> EmailMessage:
         mail["X-Auto-Response-Suppress"] = "All"
     mail["X-Switchboard-Ticket"] = _one_line(message.ticket_ref)
     mail.set_content(message.text)
-    if message.html:
-        mail.add_alternative(message.html, subtype="html")
+    mail.add_alternative(message.html or text_as_html(message.text), subtype="html")
     return mail
+
+
+def text_as_html(text: str) -> str:
+    """The HTML part of a reply written as plain text (from Slack, the portal, the API):
+    its paragraphs and line breaks kept, everything escaped. Mail clients that show only
+    HTML, and some spam filters that distrust text-only mail, get a proper part."""
+    paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
+    body = "\n".join("<p>" + html.escape(p).replace("\n", "<br>\n") + "</p>"
+                     for p in paragraphs)
+    return ('<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>\n<body style="font-family:'
+            ' Arial, Helvetica, sans-serif; font-size: 14px; line-height: 1.5; color: #222;">'
+            f"\n{body}\n</body></html>\n")
 
 
 class SmtpSender:

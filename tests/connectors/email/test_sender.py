@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 
@@ -47,6 +48,22 @@ async def test_a_person_s_answer_is_not_marked_automatic(sink: tuple[Sink, int])
     mail = email.message_from_bytes(handler.received[0].original_content,
                                     policy=email.policy.default)
     assert mail["Auto-Submitted"] is None
+
+
+async def test_an_answer_written_as_text_gets_an_html_part_too(sink: tuple[Sink, int]) -> None:
+    """Agents answer from Slack and suppliers from the portal in plain text: the mail still
+    has both parts, the HTML one escaped, with the text's paragraphs and line breaks."""
+    handler, port = sink
+    text = "Chào chị Lan,\nShop sẽ đổi hàng <mới> & gửi lại.\n\nTrân trọng,\nHỗ trợ"
+    plain = dataclasses.replace(outbound(), text=text, html=None)
+    await SmtpSender(Relay("127.0.0.1", port, starttls=False)).send(plain, "k")
+    mail = email.message_from_bytes(handler.received[0].original_content,
+                                    policy=email.policy.default)
+    assert mail.get_content_type() == "multipart/alternative"
+    assert mail.get_body(("plain",)).get_content().replace("\r\n", "\n").rstrip() == text
+    html = mail.get_body(("html",)).get_content().replace("\r\n", "\n")
+    assert ("<p>Chào chị Lan,<br>\nShop sẽ đổi hàng &lt;mới&gt; &amp; gửi lại.</p>\n"
+            "<p>Trân trọng,<br>\nHỗ trợ</p>") in html
 
 
 async def test_header_injection_in_subject_is_neutralised(sink: tuple[Sink, int]) -> None:

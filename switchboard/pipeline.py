@@ -276,6 +276,10 @@ class Pipeline:
         classifier = self.classifiers.get(conn)
         kind, value = sender_identity(channel, message.sender)
         supplier_id = sender_supplier(classifier, kind, value)
+        if supplier_id is None and message.meta.get("from_address"):
+            # a supplier writing from its registered address, answers asked elsewhere
+            supplier_id = sender_supplier(classifier, IdentityKind.EMAIL.value,
+                                          message.meta["from_address"])
         if channel == "portal" and message.meta.get("supplier_id"):
             # the portal wrote it for a logged-in supplier user (no other intake can use
             # this channel): the supplier speaking, whatever the catalog's contacts say
@@ -286,11 +290,9 @@ class Pipeline:
         prepared = classifier.prepare(message.text, message.subject)
         journal: list[JournalEntry] = [self._identified(conn, customer_id, first_contact, kind,
                                                         value, supplier_id, message, now)]
-        reply_to = message.meta.get("reply_to")
-        mentions = prepared.entities.phones or prepared.entities.emails or reply_to
+        mentions = prepared.entities.phones or prepared.entities.emails
         if supplier_id is None and mentions:
-            linked = self._link_identities(conn, customer_id, prepared, now, journal, batch,
-                                           reply_to)
+            linked = self._link_identities(conn, customer_id, prepared, now, journal, batch)
             first_contact = first_contact and linked == customer_id
             customer_id = linked
         if first_contact and not mentions:  # the sender is the only identity: prefetched
@@ -438,14 +440,11 @@ class Pipeline:
                             data={"customer_id": customer_id, "new": False})
 
     def _link_identities(self, conn: Connection, customer_id: int, prepared: Prepared,
-                         now: datetime, journal: list[JournalEntry], batch: Batch,
-                         reply_to: str | None = None) -> int:
+                         now: datetime, journal: list[JournalEntry], batch: Batch) -> int:
         """Phones and emails written in the message belong to the writer; if one is already
         another customer's, the two are the same person (exact match) and are merged."""
         found = [(IdentityKind.PHONE.value, p) for p in prepared.entities.phones]
         found += [(IdentityKind.EMAIL.value, e) for e in prepared.entities.emails]
-        if reply_to:  # "answer me here": the writer's own address, as much as From
-            found.append((IdentityKind.EMAIL.value, reply_to))
         for kind, value in found:
             merge = customers.link(conn, customer_id, kind, value, now, source="message text")
             if merge is not None:

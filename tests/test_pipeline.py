@@ -153,6 +153,13 @@ def test_supplier_writing_is_the_supplier_speaking(runtime: Runtime, catalog: Da
         sender="cskh@senbuffet.vn", when=clock.now()))
     assert (outcome.category, outcome.supplier_id) == ("supplier_platform", "SUP001")
     assert show(runtime, 1)["department"] == "partner_relations"
+    # from the registered address, with answers asked at a colleague's (Reply-To): still
+    # the supplier speaking
+    [outcome] = deliver(runtime.pipeline, message(
+        "s2", "Kỳ đối soát tháng 10 cũng chưa nhận được tiền", channel="email",
+        sender="ketoan@senbuffet.vn", when=clock.now(),
+        meta={"reply_to": "ketoan@senbuffet.vn", "from_address": "cskh@senbuffet.vn"}))
+    assert (outcome.category, outcome.supplier_id) == ("supplier_platform", "SUP001")
 
 
 def test_a_failing_message_is_retried_then_dead_lettered(runtime: Runtime, clock: ManualClock,

@@ -5,7 +5,8 @@ the same mail arriving by SMTP and by IMAP is one message. The text is the new p
 reply; the raw message stays in the file store and its path travels in `meta`, with what the
 pipeline needs to thread (`thread_keys` = In-Reply-To and References, `reply_token` from a
 plus-address) and to stay out of mail loops (`auto`, `bounced_message_id`,
-`suppress_auto_response`, `own`).
+`suppress_auto_response`, `own`). The customer is the address answers go to: Reply-To when
+it names someone else than From (whose address is kept in `from_address`).
 """
 
 from __future__ import annotations
@@ -45,8 +46,15 @@ def to_inbound(mail: ParsedMail, *, mailboxes: Mailboxes, received_at: datetime,
         meta["suppress_auto_response"] = "1"
     if mailboxes.is_ours(mail.from_address):
         meta["own"] = "1"
-    if mail.reply_to and mail.reply_to != mail.from_address:
+    sender, sender_name = mail.from_address, mail.from_name
+    if mail.reply_to and mail.reply_to != mail.from_address and not mailboxes.is_ours(
+            mail.reply_to):
+        # "answer me here" names the customer: a web form's mailer writes From one
+        # no-reply address for everybody, with each person in Reply-To; linking the two
+        # would make one customer of all of them
         meta["reply_to"] = mail.reply_to
+        meta["from_address"] = mail.from_address or ""
+        sender, sender_name = mail.reply_to, mail.reply_to_name
     participants = [a for a in (*mail.to, *mail.cc) if not mailboxes.is_ours(a)]
     if participants:
         meta["participants"] = ",".join(dict.fromkeys(participants))
@@ -58,8 +66,8 @@ def to_inbound(mail: ParsedMail, *, mailboxes: Mailboxes, received_at: datetime,
     return InboundMessage(
         channel=Channel.EMAIL,
         external_id=mail.message_id or f"<sha256.{mail.sha256}@switchboard.invalid>",
-        sender=mail.from_address or "unknown@invalid",
-        sender_name=mail.from_name,
+        sender=sender or "unknown@invalid",
+        sender_name=sender_name,
         text=text,
         subject=mail.subject or None,
         received_at=received_at,

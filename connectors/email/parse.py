@@ -68,6 +68,7 @@ class ParsedMail:
     suppress_auto_response: bool
     problems: tuple[str, ...] = field(default=())
     sha256: str = ""
+    reply_to_name: str | None = None
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -93,7 +94,7 @@ def parse(raw: bytes) -> ParsedMail:
     from_name, from_address = _first_address(headers, "From", problems)
     if from_address is None and not any(p.startswith("From:") for p in problems):
         problems.append("no From address: the writer is unknown and gets no answer")
-    _, reply_to = _first_address(headers, "Reply-To", problems)
+    reply_to_name, reply_to = _first_address(headers, "Reply-To", problems)
     parts = _parts(msg, problems)
     text, html = _body(msg, parts, problems)
     attachments = tuple(_attachments(parts))
@@ -103,6 +104,7 @@ def parse(raw: bytes) -> ParsedMail:
         from_address=from_address,
         from_name=from_name,
         reply_to=reply_to,
+        reply_to_name=reply_to_name,
         to=_addresses(headers, "To", problems),
         cc=_addresses(headers, "Cc", problems),
         subject=subject,

@@ -23,7 +23,7 @@ from switchboard.email_wiring import make_intake
 from tests.connectors.email.conftest import FIXTURES, Sink
 from tickets import queries
 from tickets.clock import ManualClock
-from tickets.schema import outbox, tickets
+from tickets.schema import identities, outbox, tickets
 
 
 @dataclass
@@ -284,3 +284,25 @@ async def test_mail_without_a_sender_becomes_a_ticket_but_gets_no_answer(
     assert mail.ticket_count() == 1 and mail.sent() == []
     journal = mail.ticket(1)["journal"]
     assert any("the mail has no sender address" in j["reason"] for j in journal)
+
+
+async def test_a_web_form_s_mail_belongs_to_the_person_in_reply_to(mail: Mail) -> None:
+    """The shop's contact form sends every visitor's message From one no-reply address,
+    with the visitor in Reply-To: each visitor is their own customer, answered at their
+    own address, and nobody is merged into anybody."""
+    for n, (name, address) in enumerate([("Nguyễn Lan", "lan@gmail.com"),
+                                         ("Trần Minh", "minh@yahoo.com")]):
+        await mail.send(customer_mail(f"Em là {name}, voucher của em không dùng được ạ",
+                                      sender="no-reply@forms.example.vn",
+                                      msgid=f"<form{n}@forms.example.vn>",
+                                      subject=f"Liên hệ từ website #{n}",
+                                      Reply_To=f"{name} <{address}>"))
+    await mail.settle()
+    first, second = mail.ticket(1), mail.ticket(2)
+    assert first["customer_id"] != second["customer_id"]
+    assert [m["To"] for m in mail.sent()] == ["lan@gmail.com", "minh@yahoo.com"]
+    with mail.rt.db.read() as conn:
+        known = {r.value: r.customer_id for r in conn.execute(select(identities))}
+    assert "no-reply@forms.example.vn" not in known
+    assert known["lan@gmail.com"] == first["customer_id"]
+    assert known["minh@yahoo.com"] == second["customer_id"]

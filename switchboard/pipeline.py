@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from connectors.slack import blocks
 from router import Classification, Prepared, route
-from switchboard import desk, slack_outbox, supplier_mail, survey
+from switchboard import desk, slack_outbox, supplier_desk, supplier_mail, survey
 from switchboard.acknowledge import Acknowledger
 from switchboard.batch import Batch
 from switchboard.classification import (
@@ -280,6 +280,10 @@ class Pipeline:
             # a supplier writing from its registered address, answers asked elsewhere
             supplier_id = sender_supplier(classifier, IdentityKind.EMAIL.value,
                                           message.meta["from_address"])
+        if supplier_id is not None and channel == "email":
+            answered = self._supplier_answer(conn, message, supplier_id, now)
+            if answered is not None:
+                return answered
         if channel == "portal" and message.meta.get("supplier_id"):
             # the portal wrote it for a logged-in supplier user (no other intake can use
             # this channel): the supplier speaking, whatever the catalog's contacts say
@@ -419,6 +423,36 @@ class Pipeline:
         store.append_journal(conn, ticket_id, now, [JournalEntry(kind, reason)])
         return Outcome(channel, message.external_id, "recorded", ticket_id,
                        format_ref(self.prefix, ticket_id))
+
+    def _supplier_answer(self, conn: Connection, message: InboundMessage, supplier_id: str,
+                         now: datetime) -> Outcome | None:
+        """A supplier answering by email the hand-over or a message from the desk (the
+        reference is in the subject): on the complaint handed to them, to the desk only, as
+        a note written in the portal would be. None when it concerns no complaint handed to
+        them: then it is the supplier writing to the marketplace (or following up their own
+        request), which goes the usual way."""
+        channel = message.channel.value
+        for ticket_id, how in self.threader.hints(Batch(conn, now, deferred=False), message):
+            if not supplier_desk.handed_to(conn, supplier_id, ticket_id):
+                continue
+            store.add_message(conn, {
+                "ticket_id": ticket_id, "direction": "in", "channel": channel,
+                "external_id": message.external_id, "author": message.sender,
+                "author_kind": "supplier", "subject": message.subject, "text": message.text,
+                "attachments": [a.to_dict() for a in message.attachments],
+                "classification": None, "meta": _message_meta(message, message.sender),
+                "created_at": message.received_at})
+            actor = f"{supplier_id} ({message.sender})"
+            store.append_journal(conn, ticket_id, now, [JournalEntry(
+                "supplier_note", f"by email ({how}): {message.text[:1000]}", actor=actor,
+                data={"supplier_id": supplier_id})])
+            store.update_ticket(conn, ticket_id, {"updated_at": now})
+            slack_outbox.to_thread(conn, self.settings, ticket_id,
+                                   f"🏪 NCC *{actor}* qua email (nội bộ / internal):\n"
+                                   f"{message.text[:2800]}", now)
+            return Outcome(channel, message.external_id, "recorded", ticket_id,
+                           format_ref(self.prefix, ticket_id))
+        return None
 
     def _identified(self, conn: Connection, customer_id: int, new: bool, kind: str, value: str,
                     supplier_id: str | None, message: InboundMessage,

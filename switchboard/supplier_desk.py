@@ -49,6 +49,13 @@ def _scope(supplier_id: str) -> Any:
                and_(tickets.c.sender_kind == "supplier", tickets.c.supplier_id == supplier_id))
 
 
+def handed_to(conn: Connection, supplier_id: str, ticket_id: int) -> bool:
+    """Whether the ticket is a complaint handed to this supplier (not one they raised)."""
+    return conn.execute(select(tickets.c.id).where(
+        tickets.c.id == ticket_id,
+        tickets.c.assigned_supplier_id == supplier_id)).first() is not None
+
+
 def list_tickets(conn: Connection, settings: Settings, supplier_id: str, which: str,
                  now: datetime) -> list[dict[str, Any]]:
     """`complaints` handed to the supplier and still open, `done` ones, or the supplier's

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from tests.helpers import deliver, message
 from tests.web.conftest import HOANG_GIA, PASSWORD, SEN, Portal
-from tickets.schema import journal, outbox, proposals, tickets
+from tickets.schema import journal, messages, outbox, proposals, tickets
 
 SEN_COMPLAINT = ("Voucher buffet trưa Sen Tây Hồ hôm qua đồ ăn bị ôi thiu, con tôi đau bụng. "
                  "Mã đơn DH24043942")
@@ -100,6 +101,37 @@ def test_hand_over_email_goes_to_supplier_contacts_and_users(portal: Portal) -> 
     text = mails[0].payload["text"]
     assert f"https://portal.example.vn/portal/tickets/{ref}" in text
     assert "Kính gửi Nhà hàng Sen Tây Hồ" in text and "ôi thiu" in text
+
+
+def test_a_supplier_answering_the_hand_over_by_email_writes_to_the_desk(
+        portal: Portal) -> None:
+    """The supplier's contact answers the hand-over mail (its subject carries the
+    reference): the answer lands on that complaint for the desk, as a portal note would —
+    no new ticket, nothing sent back, nothing to the customer."""
+    ref = portal.complaint("tg-1", SEN_COMPLAINT)
+    number = int(ref.split("-")[1])
+    [outcome] = deliver(portal.rt.pipeline, message(
+        "<re-handover@senbuffet.vn>", "Bên em đã liên hệ khách, sẽ hoàn tiền trong hôm nay ạ.",
+        channel="email", sender="cskh@senbuffet.vn", when=portal.clock.now(),
+        subject=f"Re: [{ref}] Khiếu nại mới cần xử lý / new complaint"))
+    assert (outcome.action, outcome.ref) == ("recorded", ref)
+    with portal.rt.db.read() as conn:
+        assert conn.execute(select(tickets.c.id)).scalars().all() == [number]
+        assert conn.execute(select(messages.c.ticket_id, messages.c.author_kind).where(
+            messages.c.external_id == "<re-handover@senbuffet.vn>")).one() == (number,
+                                                                               "supplier")
+        notes = conn.execute(select(journal.c.actor, journal.c.reason).where(
+            journal.c.ticket_id == number, journal.c.action == "supplier_note")).all()
+        assert conn.execute(select(outbox.c.id).where(outbox.c.kind.in_(
+            ("ack", "reply")))).first() is None
+    assert [n.actor for n in notes] == ["SUP001 (cskh@senbuffet.vn)"]
+    assert "sẽ hoàn tiền trong hôm nay" in notes[0].reason
+    # the same supplier writing about something else is the supplier speaking, as before
+    [other] = deliver(portal.rt.pipeline, message(
+        "<doisoat@senbuffet.vn>", "Kỳ đối soát tháng này chưa thấy chuyển tiền",
+        channel="email", sender="cskh@senbuffet.vn", when=portal.clock.now(),
+        subject="Đối soát tháng 11"))
+    assert (other.action, other.category) == ("created", "supplier_platform")
 
 
 def test_csrf_is_required_on_every_form(portal: Portal) -> None:

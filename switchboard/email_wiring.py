@@ -72,7 +72,8 @@ async def start_smtp(settings: Settings, intake: MailIntake) -> asyncio.Server |
     return await start_receiver(
         intake, receiver.host, receiver.port, max_bytes=receiver.max_message_bytes,
         tls_context=tls_context(settings), require_starttls=receiver.require_starttls,
-        users=dict(receiver.users) or None, hostname=receiver.hostname)
+        users=dict(receiver.users) or None, auth_required=receiver.auth_required,
+        hostname=receiver.hostname)
 
 
 def pollers(settings: Settings, db: Database, clock: Clock,

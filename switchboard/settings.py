@@ -295,6 +295,20 @@ class ReceiverSettings(_Model):
     tls_key: str | None = None
     require_starttls: bool = False
     users: Mapping[str, str] = {}
+    # An MX is written to by every mail server on the Internet, which cannot log in: AUTH
+    # is for a forwarder or a relay of our own, and required only where this port serves
+    # nothing else.
+    auth_required: bool = False
+
+    @model_validator(mode="after")
+    def _auth(self) -> ReceiverSettings:
+        if self.auth_required and not self.users:
+            raise ValueError("auth_required needs users to log in as")
+        if self.users and not (self.tls_cert and self.tls_key):
+            # aiosmtpd offers AUTH only after STARTTLS: passwords never cross in the clear
+            raise ValueError("users are set but tls_cert/tls_key are not: AUTH is offered "
+                             "only over TLS, so nobody could log in")
+        return self
 
 
 class RelaySettings(_Model):

@@ -51,6 +51,22 @@ class ReceiverHandler:
         return "250 2.0.0 OK queued"
 
 
+class _LoggedSMTP(SMTP):
+    """aiosmtpd refuses oversized mail itself, before any handler hook; a refusal the
+    operator never hears of looks like lost mail, so every 552 is logged here."""
+
+    async def push(self, status: Any) -> None:
+        text = status.decode("utf-8", "replace") if isinstance(status, bytes) else str(status)
+        if text.startswith("552"):
+            envelope, session = self.envelope, self.session
+            sender = (envelope.mail_from if envelope else None) or "(refused at MAIL FROM)"
+            to = ", ".join(envelope.rcpt_tos) if envelope and envelope.rcpt_tos else "-"
+            log.warning("refused a mail from %s (client %s) to %s: %s; the sending server "
+                        "keeps it and tells its sender", sender,
+                        session.peer if session else "?", to, text)
+        await super().push(status)
+
+
 class Authenticator:
     """AUTH PLAIN/LOGIN against configured users, compared in constant time."""
 
@@ -72,15 +88,18 @@ async def start_receiver(intake: MailIntake, host: str, port: int, *, max_bytes:
                          tls_context: ssl.SSLContext | None = None,
                          require_starttls: bool = False,
                          users: Mapping[str, str] | None = None,
+                         auth_required: bool = False,
                          hostname: str | None = None) -> asyncio.Server:
-    """Serve inside the running loop (aiosmtpd's Controller cannot, see PLATFORMS.md)."""
+    """Serve inside the running loop (aiosmtpd's Controller cannot, see PLATFORMS.md).
+    With `auth_required`, mail is refused (530) until the client logged in as one of
+    `users`: for a port that only our forwarder writes to, never for an MX."""
     handler = ReceiverHandler(intake)
     authenticator = Authenticator(users) if users else None
 
     def factory() -> SMTP:
-        return SMTP(handler, data_size_limit=max_bytes, tls_context=tls_context,
+        return _LoggedSMTP(handler, data_size_limit=max_bytes, tls_context=tls_context,
                     require_starttls=require_starttls, authenticator=authenticator,
-                    auth_required=False, auth_require_tls=True, hostname=hostname,
+                    auth_required=auth_required, auth_require_tls=True, hostname=hostname,
                     enable_SMTPUTF8=True, decode_data=False)
 
     loop = asyncio.get_running_loop()

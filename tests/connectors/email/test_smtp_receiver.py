@@ -14,6 +14,8 @@ import trustme
 
 from connectors.email.intake import MailIntake
 from connectors.email.smtp_receiver import start_receiver
+from switchboard.settings import ConfigError, load_settings
+from tests.conftest import CONFIG
 from tests.connectors.email.conftest import Collected
 
 
@@ -85,6 +87,47 @@ async def test_oversized_is_552_with_and_without_size(receiver: int,
     assert collected.messages == []
 
 
+async def test_a_20_mb_mail_is_refused_at_the_default_cap_and_logged(
+        intake: MailIntake, collected: Collected, caplog: pytest.LogCaptureFixture) -> None:
+    """The issue's 20 MB message, against the default 15 MiB cap: refused with 552 whether
+    or not the client declares SIZE (the sending server keeps it and bounces it to its
+    sender, so nothing is lost), each refusal one log line; the server takes the next mail."""
+    cap = load_settings(CONFIG, environ={"SWITCHBOARD_SECRET": "x"}).email.receiver
+    server = await start_receiver(intake, "127.0.0.1", 0, max_bytes=cap.max_message_bytes)
+    port = server.sockets[0].getsockname()[1]
+    big = mail(body=("x" * 99 + "\n") * 200_000, msgid="<big@gmail.com>")  # 20 MB
+
+    def declared() -> None:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.send_message(big)
+
+    def undeclared() -> tuple[int, bytes]:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.ehlo()
+            client.mail("lan@gmail.com")
+            client.rcpt("hotro@shop.example.vn")
+            return client.data(big.as_bytes(policy=SMTP_POLICY))
+
+    def small() -> None:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.send_message(mail(msgid="<after@gmail.com>"))
+
+    try:
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            await asyncio.to_thread(declared)
+        assert refused.value.smtp_code == 552
+        assert (await asyncio.to_thread(undeclared))[0] == 552
+        await asyncio.to_thread(small)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert [m.external_id for m in collected.messages] == ["<after@gmail.com>"]
+    refusals = [r.getMessage() for r in caplog.records if "refused a mail from" in
+                r.getMessage()]
+    assert len(refusals) == 2 and all(" 552 " in r and "127.0.0.1" in r for r in refusals)
+    assert "from lan@gmail.com" in refusals[1] and "to hotro@shop.example.vn" in refusals[1]
+
+
 async def test_inbox_failure_is_451_so_the_sender_retries(receiver: int,
                                                           collected: Collected) -> None:
     collected.fail = True
@@ -140,3 +183,44 @@ async def test_starttls_and_auth(intake: MailIntake, collected: Collected,
         server.close()
         await server.wait_closed()
     assert [m.external_id for m in collected.messages] == ["<tls@gmail.com>"]
+
+
+async def test_auth_required_refuses_mail_from_clients_that_did_not_log_in(
+        intake: MailIntake, collected: Collected, server_cert: tuple[str, str],
+        tls_ca: trustme.CA) -> None:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*server_cert)
+    server = await start_receiver(intake, "127.0.0.1", 0, max_bytes=200_000,
+                                  tls_context=context, users={"forwarder": "s3cret"},
+                                  auth_required=True)
+    port = server.sockets[0].getsockname()[1]
+    client_context = ssl.create_default_context()
+    tls_ca.configure_trust(client_context)
+
+    def send(login: bool, msgid: str) -> None:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.starttls(context=client_context)
+            if login:
+                client.login("forwarder", "s3cret")
+            client.send_message(mail(msgid=msgid))
+
+    try:
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            await asyncio.to_thread(send, False, "<anonymous@gmail.com>")
+        assert refused.value.smtp_code == 530  # over TLS, but not logged in
+        await asyncio.to_thread(send, True, "<forwarded@gmail.com>")
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert [m.external_id for m in collected.messages] == ["<forwarded@gmail.com>"]
+
+
+@pytest.mark.parametrize(("receiver", "error"), [
+    ({"auth_required": True}, "auth_required needs users"),
+    ({"users": {"forwarder": "x"}}, "AUTH is offered only over TLS"),
+])
+def test_auth_settings_that_could_never_work_are_refused(receiver: dict[str, object],
+                                                         error: str) -> None:
+    with pytest.raises(ConfigError, match=error):
+        load_settings(CONFIG, environ={"SWITCHBOARD_SECRET": "x"},
+                      overrides={f"email.receiver.{k}": v for k, v in receiver.items()})

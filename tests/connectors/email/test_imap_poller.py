@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,25 @@ def poller(server: dovecot.Dovecot, account: tuple[str, str], intake: MailIntake
                            password=account[1], use_ssl=False,
                            **options)  # type: ignore[arg-type]
     return ImapPoller(Mailbox("hotro@shop.example.vn"), settings, intake, state.load, state.save)
+
+
+@contextlib.contextmanager
+def running(target: ImapPoller) -> Iterator[ImapPoller]:
+    """The poller in its own thread, as the service runs it; stopped and joined after."""
+    thread = threading.Thread(target=target.run, daemon=True)
+    thread.start()
+    try:
+        yield target
+    finally:
+        target.stop()
+        thread.join(timeout=15)
+    assert not thread.is_alive(), "the poller did not stop"
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def flags(server: dovecot.Dovecot, account: tuple[str, str],
@@ -193,20 +213,25 @@ def test_bad_password_stops_with_a_clear_error(server: dovecot.Dovecot,
 
 def test_idle_takes_mail_as_it_arrives(server: dovecot.Dovecot, account: tuple[str, str],
                                        intake: MailIntake, collected: Collected) -> None:
-    running = poller(server, account, intake, State(), poll_seconds=2)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 10
-        while running.state != "idle" and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with running(poller(server, account, intake, State(), poll_seconds=2)) as idle:
+        wait_for(lambda: idle.state == "idle")
         seed(server, account, message(7))
-        while not collected.messages and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        running.stop()
-        thread.join(timeout=15)
+        wait_for(lambda: collected.messages)
     assert [m.subject for m in collected.messages] == ["Đơn hàng 7"]
+
+
+def test_without_idle_the_folder_is_polled(server: dovecot.Dovecot, account: tuple[str, str],
+                                           intake: MailIntake, collected: Collected) -> None:
+    """A server without IDLE (or `idle: false`): the folder is read every poll_seconds."""
+    with running(poller(server, account, intake, State(), idle=False,
+                        poll_seconds=0.5)) as polling:
+        wait_for(lambda: polling.state == "polling")
+        assert polling.state == "polling"
+        seed(server, account, message(8))
+        wait_for(lambda: collected.messages)
+        seed(server, account, message(9))
+        wait_for(lambda: len(collected.messages) == 2)
+    assert [m.subject for m in collected.messages] == ["Đơn hàng 8", "Đơn hàng 9"]
 
 
 def test_reconnects_after_the_server_drops(account: tuple[str, str], intake: MailIntake,
@@ -216,12 +241,8 @@ def test_reconnects_after_the_server_drops(account: tuple[str, str], intake: Mai
                                          username=account[0], password=account[1],
                                          use_ssl=False, timeout=2), intake, State().load,
                              State().save)
-    thread = threading.Thread(target=unreachable.run, daemon=True)
-    thread.start()
-    time.sleep(2.5)
-    unreachable.stop()
-    thread.join(timeout=10)
-    assert not thread.is_alive()
+    with running(unreachable):
+        time.sleep(2.5)
     assert caplog.text.count("reconnecting in") >= 2  # backed off and tried again
 
 
@@ -241,16 +262,8 @@ def test_a_failing_inbox_is_retried_and_the_poller_lives_on(
                        FileStore(tmp_path / "raw", 1 << 30), FileStore(tmp_path / "files",
                                                                        1 << 20), put, clock)
     seed(server, account, message(1))
-    running = poller(server, account, flaky, State(), poll_seconds=1)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 15
-        while not collected.messages and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        running.stop()
-        thread.join(timeout=10)
+    with running(poller(server, account, flaky, State(), poll_seconds=1)):
+        wait_for(lambda: collected.messages)
     assert [m.subject for m in collected.messages] == ["Đơn hàng 1"]
     assert "unexpected failure" in caplog.text and "database is locked" in caplog.text
 
@@ -260,12 +273,8 @@ def test_a_session_that_always_fails_backs_off_more_each_time(
         caplog: pytest.LogCaptureFixture) -> None:
     """The login works but the folder does not exist: the delay grows (1 s, 2 s, ...)
     instead of starting again at one second after every successful login."""
-    failing = poller(server, account, intake, State(), folder="No-Such-Folder")
-    thread = threading.Thread(target=failing.run, daemon=True)
-    thread.start()
-    time.sleep(3.6)
-    failing.stop()
-    thread.join(timeout=10)
+    with running(poller(server, account, intake, State(), folder="No-Such-Folder")):
+        time.sleep(3.6)
     delays = [line.rsplit("reconnecting in ", 1)[1] for line in caplog.messages
               if "reconnecting in" in line]
     assert delays[:2] == ["1 s", "2 s"]
@@ -274,15 +283,9 @@ def test_a_session_that_always_fails_backs_off_more_each_time(
 def test_stop_ends_an_idle_within_a_second_or_two(server: dovecot.Dovecot,
                                                   account: tuple[str, str],
                                                   intake: MailIntake) -> None:
-    running = poller(server, account, intake, State(), poll_seconds=60)  # IDLE of 4 minutes
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while running.state != "idle" and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.state == "idle"
-    time.sleep(0.3)
-    stopped = time.monotonic()
-    running.stop()
-    thread.join(timeout=10)
-    assert not thread.is_alive() and time.monotonic() - stopped < 3
+    with running(poller(server, account, intake, State(), poll_seconds=60)) as idle:
+        wait_for(lambda: idle.state == "idle")  # an IDLE of 4 minutes
+        assert idle.state == "idle"
+        time.sleep(0.3)
+        stopped = time.monotonic()
+    assert time.monotonic() - stopped < 3

@@ -46,10 +46,15 @@ def email_thread(conn: Connection, settings: Settings, ticket_id: int) -> EmailT
     """Who to answer and how to thread, from the ticket's email messages."""
     rows = conn.execute(
         select(messages.c.direction, messages.c.external_id, messages.c.author,
-               messages.c.meta, messages.c.subject)
+               messages.c.author_kind, messages.c.meta, messages.c.subject)
         .where(messages.c.ticket_id == ticket_id, messages.c.channel == Channel.EMAIL.value)
         .order_by(messages.c.id)
     ).all()
+    # Only the writer's own mail says where answers go: robots and our own addresses'
+    # mail (kept on the ticket as "system"), and a supplier's answer to the desk, are on
+    # the ticket too, and an answer to them would reach the wrong person.
+    rows = [r for r in rows if r.direction == "out" or (
+        r.author_kind != "system" and not (r.meta or {}).get("to_desk"))]
     inbound = [r for r in rows if r.direction == "in"]
     if not inbound:
         return None

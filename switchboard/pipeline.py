@@ -41,9 +41,9 @@ from tickets.clock import Clock
 from tickets.customers import Merge, Tier, tier_for
 from tickets.database import Database
 from tickets.identities import IdentityKind, sender_identity
-from tickets.messages import InboundMessage
+from tickets.messages import Channel, InboundMessage
 from tickets.refs import format_ref
-from tickets.store import CLOSED_STATUSES, JournalEntry
+from tickets.store import CLOSED_STATUSES, JournalEntry, TicketHead
 
 # journal actions of a follow-up that change what the ticket's Slack card shows
 _CARD_CHANGES = frozenset({"status_changed", "classified", "routed", "supplier_identified",
@@ -400,10 +400,18 @@ class Pipeline:
         channel = message.channel.value
         kind = message.meta.get("auto") or "own-mail"
         # the same evidence a person's reply gives (a provider may have rewritten our
-        # Message-ID, leaving the reference in the subject); it is only recorded, so the
-        # writer need not be a participant: a bounce comes from a mailer daemon
-        hints = self.threader.hints(Batch(conn, now, deferred=False), message)
-        ticket_id = next((t for t, _ in hints if store.get_head(conn, t) is not None), None)
+        # Message-ID, leaving the reference in the subject). Our Message-IDs and tokens
+        # cannot be guessed, so whoever holds one may be recorded (a bounce comes from a
+        # mailer daemon); a reference anyone can type counts only from our own addresses
+        # or from the ticket's customer or participants
+        batch = Batch(conn, now, deferred=False)
+        ticket_id = None
+        for candidate, _how, quoted in self.threader.hints(batch, message):
+            head = store.get_head(conn, candidate)
+            if head is not None and (not quoted or message.meta.get("own") or self._writes_on(
+                    conn, batch, head, message.sender)):
+                ticket_id = candidate
+                break
         if ticket_id is None:
             log.info("%s %s (%s from %s) concerns no ticket of ours: ignored (no mail loops)",
                      channel, message.external_id, kind, message.sender)
@@ -424,6 +432,13 @@ class Pipeline:
         return Outcome(channel, message.external_id, "recorded", ticket_id,
                        format_ref(self.prefix, ticket_id))
 
+    @staticmethod
+    def _writes_on(conn: Connection, batch: Batch, head: TicketHead, address: str) -> bool:
+        """Whether `address` is the ticket's customer's or was copied on the ticket."""
+        kind, value = sender_identity(Channel.EMAIL.value, address)
+        return (customers.find_by_identity(conn, kind, value) == head.customer_id
+                or batch.is_participant(head.id, value))
+
     def _supplier_answer(self, conn: Connection, message: InboundMessage, supplier_id: str,
                          now: datetime) -> Outcome | None:
         """A supplier answering by email the hand-over or a message from the desk (the
@@ -432,7 +447,8 @@ class Pipeline:
         them: then it is the supplier writing to the marketplace (or following up their own
         request), which goes the usual way."""
         channel = message.channel.value
-        for ticket_id, how in self.threader.hints(Batch(conn, now, deferred=False), message):
+        for ticket_id, how, _quoted in self.threader.hints(Batch(conn, now, deferred=False),
+                                                           message):
             if not supplier_desk.handed_to(conn, supplier_id, ticket_id):
                 continue
             store.add_message(conn, {
@@ -440,7 +456,8 @@ class Pipeline:
                 "external_id": message.external_id, "author": message.sender,
                 "author_kind": "supplier", "subject": message.subject, "text": message.text,
                 "attachments": [a.to_dict() for a in message.attachments],
-                "classification": None, "meta": _message_meta(message, message.sender),
+                "classification": None,
+                "meta": {**_message_meta(message, message.sender), "to_desk": "1"},
                 "created_at": message.received_at})
             actor = f"{supplier_id} ({message.sender})"
             store.append_journal(conn, ticket_id, now, [JournalEntry(

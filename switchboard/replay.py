@@ -101,6 +101,7 @@ class Past:
     from_record: bool  # False when the opening message had no stored classification
     current: Decision  # the ticket as it stands
     person: str | None  # who reclassified it by hand, if a person did
+    from_address: str | None = None  # an email's From, when answers were asked elsewhere
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +228,8 @@ def replay_one(conn: Connection, classifier: Classifier, table: RoutingTable, pa
     """The pipeline's classify-and-route steps for the opening message, nothing written."""
     kind, value = sender_identity(past.channel, past.sender)
     supplier = sender_supplier(classifier, kind, value)
+    if supplier is None and past.from_address:  # as the pipeline decides it
+        supplier = sender_supplier(classifier, IdentityKind.EMAIL.value, past.from_address)
     prepared = classifier.prepare(past.text, past.subject)
     phones, emails = contacts_then(conn, past.customer_id, past.created_at, kind, value)
     bought = orders_for_contacts(conn, phones, emails)
@@ -312,6 +315,7 @@ def _past(row: Any, entries: Sequence[Any], old_table: RoutingTable) -> Past:
         channel=row.m_channel, sender=str(meta.get("from") or row.author),
         subject=row.m_subject, text=row.text, decided=decided, from_record=from_record,
         current=current, person=_person(entries, row.confidence, rules_confidence),
+        from_address=meta.get("from_address") or None,
     )
 
 

@@ -302,6 +302,8 @@ class ReceiverSettings(_Model):
 
     @model_validator(mode="after")
     def _auth(self) -> ReceiverSettings:
+        if not self.enabled:
+            return self
         if self.auth_required and not self.users:
             raise ValueError("auth_required needs users to log in as")
         if self.users and not (self.tls_cert and self.tls_key):

@@ -45,7 +45,7 @@ class Threader:
             head = store.get_head(conn, parse_ref(named) or 0)
             if head is not None:
                 return self._continue(head, f"the agent filed the call under {named}", now)
-        for ticket_id, how in self.hints(batch, message):
+        for ticket_id, how, _quoted in self.hints(batch, message):
             head = store.get_head(conn, ticket_id)
             if head is None:
                 continue
@@ -64,23 +64,24 @@ class Threader:
                 return Thread(head, f"the customer's open {head.channel} ticket")
         return Thread(None, "new conversation")
 
-    def hints(self, batch: Batch, message: InboundMessage) -> list[tuple[int, str]]:
+    def hints(self, batch: Batch, message: InboundMessage) -> list[tuple[int, str, bool]]:
         """Candidate tickets in the order the evidence deserves: the message ids it answers,
-        our signed Reply-To token, then a reference quoted in the subject or text. Whether
-        the writer may join one is the caller's question."""
-        hints: list[tuple[int, str]] = []
+        our signed Reply-To token, then a reference quoted in the subject or text (the
+        last flag: anyone can type a reference, nobody can guess the others). Whether the
+        writer may join one is the caller's question."""
+        hints: list[tuple[int, str, bool]] = []
         if message.thread_keys:
             replied = batch.ticket_of_message(message.channel.value, message.thread_keys)
             if replied is not None:
-                hints.append((replied, "reply to an earlier message of the ticket"))
+                hints.append((replied, "reply to an earlier message of the ticket", False))
         token = message.meta.get("reply_token")
         if token:
             ticket_id = parse_reply_token(token, self.secret)
             if ticket_id is not None:
-                hints.append((ticket_id, "reply to our address for the ticket"))
+                hints.append((ticket_id, "reply to our address for the ticket", False))
         haystack = f"{message.subject or ''}\n{message.text[:2000]}"
         if "-" in haystack:
-            hints += [(t, f"ticket reference {format_ref(self.prefix, t)} quoted")
+            hints += [(t, f"ticket reference {format_ref(self.prefix, t)} quoted", True)
                       for t in find_refs(haystack, self.prefix)]
         return hints
 

@@ -243,3 +243,19 @@ def test_no_database_is_an_error_not_a_new_file(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert f"no database at {missing}" in result.output
     assert not missing.exists()
+
+
+def test_a_supplier_asking_for_answers_elsewhere_replays_as_the_supplier(
+        runtime: Runtime, catalog: Database, clock: ManualClock) -> None:
+    """The pipeline takes the registered From address as the supplier speaking when the
+    answers are asked at a colleague's (Reply-To); the replay decides the same way."""
+    clock.set(EARLY_24TH)
+    [outcome] = deliver(runtime.pipeline, message(
+        "<doisoat@senbuffet.vn>", "Kỳ đối soát tháng này chưa thấy chuyển tiền",
+        channel="email", sender="ketoan@senbuffet.vn", when=clock.now(),
+        meta={"reply_to": "ketoan@senbuffet.vn", "from_address": "cskh@senbuffet.vn"}))
+    assert (outcome.category, outcome.supplier_id) == ("supplier_platform", "SUP001")
+    result = sb(runtime, "--since", "2026-11-23", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.splitlines()[0])
+    assert (summary["replayed"], summary["unchanged"], summary["changed"]) == (1, 1, 0)

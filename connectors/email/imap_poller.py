@@ -190,7 +190,11 @@ class ImapPoller:
         mailbox = self.mailbox.address
         if size > self.options.max_message_bytes:
             header = client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid, {}).get(
-                b"BODY[HEADER]", b"")
+                b"BODY[HEADER]")
+            if header is None:  # expunged since our SEARCH, as below
+                log.info("IMAP %s uid %s was deleted or moved before it could be read: "
+                         "skipped", mailbox, uid)
+                return
             note = (f"\r\n\r\n[Thư quá lớn / message too large: {size / 1048576:.1f} MB; "
                     f"not imported, it waits in {mailbox} folder {self.options.folder} "
                     f"uid {uid}]\r\n").encode()

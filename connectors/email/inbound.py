@@ -44,8 +44,9 @@ def to_inbound(mail: ParsedMail, *, mailboxes: Mailboxes, received_at: datetime,
         meta["bounced_message_id"] = mail.bounced_message_id
     if mail.suppress_auto_response:
         meta["suppress_auto_response"] = "1"
-    if mailboxes.is_ours(mail.from_address):
-        meta["own"] = "1"
+    if mailboxes.is_ours(mail.from_address) and not (
+            mail.reply_to and not mailboxes.is_ours(mail.reply_to)):
+        meta["own"] = "1"  # (a form sending From our mailbox for a visitor is the visitor)
     sender, sender_name = mail.from_address, mail.from_name
     if mail.reply_to and mail.reply_to != mail.from_address and not mailboxes.is_ours(
             mail.reply_to):

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from switchboard.outgoing import email_thread
 from tests.helpers import deliver, message
 from tests.web.conftest import HOANG_GIA, PASSWORD, SEN, Portal
 from tickets.schema import journal, messages, outbox, proposals, tickets
@@ -108,7 +109,8 @@ def test_a_supplier_answering_the_hand_over_by_email_writes_to_the_desk(
     """The supplier's contact answers the hand-over mail (its subject carries the
     reference): the answer lands on that complaint for the desk, as a portal note would —
     no new ticket, nothing sent back, nothing to the customer."""
-    ref = portal.complaint("tg-1", SEN_COMPLAINT)
+    ref = portal.complaint("<c1@gmail.com>", SEN_COMPLAINT, sender="lan@gmail.com",
+                           channel="email")
     number = int(ref.split("-")[1])
     [outcome] = deliver(portal.rt.pipeline, message(
         "<re-handover@senbuffet.vn>", "Bên em đã liên hệ khách, sẽ hoàn tiền trong hôm nay ạ.",
@@ -122,10 +124,15 @@ def test_a_supplier_answering_the_hand_over_by_email_writes_to_the_desk(
                                                                                "supplier")
         notes = conn.execute(select(journal.c.actor, journal.c.reason).where(
             journal.c.ticket_id == number, journal.c.action == "supplier_note")).all()
-        assert conn.execute(select(outbox.c.id).where(outbox.c.kind.in_(
-            ("ack", "reply")))).first() is None
+        answered = conn.execute(select(outbox.c.recipient).where(outbox.c.kind.in_(
+            ("ack", "reply")))).scalars().all()
+    assert answered == ["lan@gmail.com"]  # the customer's acknowledgement, nothing more
     assert [n.actor for n in notes] == ["SUP001 (cskh@senbuffet.vn)"]
     assert "sẽ hoàn tiền trong hôm nay" in notes[0].reason
+    # the desk's next answer still goes to the customer, not back to the supplier
+    with portal.rt.db.read() as conn:
+        thread = email_thread(conn, portal.rt.settings, number)
+    assert thread is not None and thread.customer_address == "lan@gmail.com"
     # the same supplier writing about something else is the supplier speaking, as before
     [other] = deliver(portal.rt.pipeline, message(
         "<doisoat@senbuffet.vn>", "Kỳ đối soát tháng này chưa thấy chuyển tiền",

@@ -20,6 +20,7 @@ from connectors.email.smtp_receiver import start_receiver
 from switchboard.bootstrap import Runtime
 from switchboard.dispatcher import Dispatcher
 from switchboard.email_wiring import make_intake
+from switchboard.outgoing import email_thread
 from tests.connectors.email.conftest import FIXTURES, Sink
 from tickets import queries
 from tickets.clock import ManualClock
@@ -185,9 +186,19 @@ async def test_robots_are_recorded_never_answered_never_ticketed(mail: Mail) -> 
     await mail.send(customer_mail("Tôi đang nghỉ phép.", subject=f"Tự động trả lời: "
                                   f"{ack['Subject']}", msgid="<ooo2@outlook.com>",
                                   X_Autoreply="yes", In_Reply_To="<AM0PR@outlook.com>"))
+    # a stranger's "auto-reply" quoting the reference (anyone can type one): not recorded
+    await mail.send(customer_mail("Click here", subject=f"Auto: {ack['Subject']}",
+                                  sender="someone@elsewhere.example", msgid="<x@elsewhere>",
+                                  Auto_Submitted="auto-replied"))
     await mail.settle()
     assert mail.ticket_count() == 1
     assert len(mail.sent()) == 1
+    assert all(m["author"] != "someone@elsewhere.example" for m in mail.ticket(1)["messages"])
+    # what the robots and our colleague wrote does not change who the answers go to
+    with mail.rt.db.read() as conn:
+        thread = email_thread(conn, mail.rt.settings, 1)
+    assert thread is not None and thread.customer_address == "lan@gmail.com"
+    assert thread.in_reply_to == "<c1@gmail.com>"
     actions = [j["action"] for j in mail.ticket(1)["journal"]]
     assert "auto-reply" in actions and "bounce" in actions
     # a colleague's forward from contact@ threads by the reference in its subject: kept on
@@ -306,3 +317,11 @@ async def test_a_web_form_s_mail_belongs_to_the_person_in_reply_to(mail: Mail) -
     assert "no-reply@forms.example.vn" not in known
     assert known["lan@gmail.com"] == first["customer_id"]
     assert known["minh@yahoo.com"] == second["customer_id"]
+    # a form set up to send From our own mailbox is the visitor writing, not our own mail
+    await mail.send(customer_mail("Em là Hoa, cho em hỏi giờ mở cửa ạ",
+                                  sender="hotro@shop.example.vn", msgid="<form2@shop>",
+                                  subject="Liên hệ từ website #2",
+                                  Reply_To="Lê Hoa <hoa@gmail.com>"))
+    await mail.settle()
+    assert mail.ticket_count() == 3
+    assert [m["To"] for m in mail.sent()][-1] == "hoa@gmail.com"

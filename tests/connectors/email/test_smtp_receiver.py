@@ -224,3 +224,7 @@ def test_auth_settings_that_could_never_work_are_refused(receiver: dict[str, obj
     with pytest.raises(ConfigError, match=error):
         load_settings(CONFIG, environ={"SWITCHBOARD_SECRET": "x"},
                       overrides={f"email.receiver.{k}": v for k, v in receiver.items()})
+    # a receiver that is off is not checked: its settings stop nothing else from starting
+    load_settings(CONFIG, environ={"SWITCHBOARD_SECRET": "x"},
+                  overrides={"email.receiver.enabled": False,
+                             **{f"email.receiver.{k}": v for k, v in receiver.items()}})

@@ -85,6 +85,8 @@ class Acknowledger:
         address = meta.get("reply_to") or message.sender
         if address.endswith("@invalid"):  # the mail named no one to answer
             return "the mail has no sender address"
+        if meta.get("no_reply"):
+            return f"{address} takes no answers (no-reply)"
         since = now - policy.window
         if outbox.sent_recently(conn, "email", address, "ack", since) >= policy.max_per_sender:
             return f"{address} already had {policy.max_per_sender} in {policy.window}"

@@ -295,6 +295,12 @@ class Pipeline:
         journal: list[JournalEntry] = [self._identified(conn, customer_id, first_contact, kind,
                                                         value, supplier_id, message, now)]
         mentions = prepared.entities.phones or prepared.entities.emails
+        if mentions and message.meta.get("no_reply"):
+            # a no-reply mailer carries many people's addresses: they are not its own
+            journal.append(JournalEntry("identified", f"{message.sender} is a no-reply "
+                                        "address: the phones and emails in the text are not "
+                                        "linked to it"))
+            mentions = ()
         if supplier_id is None and mentions:
             linked = self._link_identities(conn, customer_id, prepared, now, journal, batch)
             first_contact = first_contact and linked == customer_id

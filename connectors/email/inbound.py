@@ -11,6 +11,7 @@ it names someone else than From (whose address is kept in `from_address`).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from connectors.email.mailboxes import Mailbox, Mailboxes
@@ -18,6 +19,8 @@ from connectors.email.parse import ParsedMail
 from connectors.email.replies import latest_reply
 from connectors.files import FileStore
 from tickets.messages import Channel, InboundMessage
+
+_NO_REPLY = re.compile(r"(no[-_.]?reply|do[-_.]?not[-_.]?reply)[-_.+0-9]*@", re.IGNORECASE)
 
 
 def to_inbound(mail: ParsedMail, *, mailboxes: Mailboxes, received_at: datetime,
@@ -48,6 +51,10 @@ def to_inbound(mail: ParsedMail, *, mailboxes: Mailboxes, received_at: datetime,
             mail.reply_to and not mailboxes.is_ours(mail.reply_to)):
         meta["own"] = "1"  # (a form sending From our mailbox for a visitor is the visitor)
     sender, sender_name = mail.from_address, mail.from_name
+    if sender and _NO_REPLY.match(sender) and not mail.reply_to:
+        # a mailer that takes no answers (a web form, a notification): nobody to
+        # acknowledge, and the addresses in its text are its visitors', not its own
+        meta["no_reply"] = "1"
     if mail.reply_to and mail.reply_to != mail.from_address and not mailboxes.is_ours(
             mail.reply_to):
         # "answer me here" names the customer: a web form's mailer writes From one

@@ -325,3 +325,28 @@ async def test_a_web_form_s_mail_belongs_to_the_person_in_reply_to(mail: Mail) -
     await mail.settle()
     assert mail.ticket_count() == 3
     assert [m["To"] for m in mail.sent()][-1] == "hoa@gmail.com"
+
+
+async def test_a_no_reply_mailer_s_text_does_not_merge_its_visitors(mail: Mail) -> None:
+    """A form mailer without Reply-To, the visitor's address only in the text: the
+    addresses in a no-reply mailer's text are not its own, so nobody is merged into anybody,
+    and nothing is sent to an address that takes no answers."""
+    await mail.send(customer_mail("Hàng bị vỡ, liên hệ em qua lan@gmail.com", msgid="<c@x>"))
+    await mail.settle()
+    assert [m["To"] for m in mail.sent()] == ["lan@gmail.com"]  # Lan, a customer already
+    for n, address in enumerate(["lan@gmail.com", "minh@yahoo.com"]):
+        await mail.send(customer_mail(f"Họ tên: Khách {n}\nEmail: {address}\n"
+                                      "Nội dung: voucher không dùng được",
+                                      sender="noreply@forms.example.vn",
+                                      msgid=f"<nr{n}@forms.example.vn>",
+                                      subject=f"Form liên hệ #{n}"))
+    await mail.settle()
+    assert len(mail.sent()) == 1  # no acknowledgement to the no-reply address
+    with mail.rt.db.read() as conn:
+        owners = {r.value: r.customer_id for r in conn.execute(select(identities))}
+    assert owners["lan@gmail.com"] == mail.ticket(1)["customer_id"]
+    assert owners["noreply@forms.example.vn"] != owners["lan@gmail.com"]
+    assert "minh@yahoo.com" not in owners
+    journal = mail.ticket(2)["journal"]
+    assert any("is a no-reply address" in j["reason"] for j in journal)
+    assert any("takes no answers (no-reply)" in j["reason"] for j in journal)

@@ -95,7 +95,8 @@ def pollers(settings: Settings, db: Database, clock: Clock,
                               password=i.password, use_ssl=i.ssl, starttls=i.starttls,
                               folder=i.folder, after=i.after, flag=i.flag, move_to=i.move_to,
                               idle=i.idle, poll_seconds=i.poll_interval.total_seconds(),
-                              max_message_bytes=i.max_message_bytes)
+                              max_message_bytes=i.max_message_bytes,
+                              history_older_than=i.history_older_than.total_seconds())
         result.append(ImapPoller(Mailbox(box.address.lower(), box.name), options, intake,
                                  load, save))
     return result

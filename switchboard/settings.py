@@ -277,6 +277,9 @@ class ImapSettings(_Model):
     idle: bool = True
     poll_interval: Duration = timedelta(seconds=60)
     max_message_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    # mail older than this when taken (a mailbox connected with its old mail) becomes
+    # tickets without acknowledgements
+    history_older_than: Duration = timedelta(days=1)
 
 
 class MailboxSettings(_Model):

@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
@@ -51,6 +52,10 @@ class ImapOptions:
     idle: bool = True
     poll_seconds: float = 60.0
     max_message_bytes: int = 20 * 1024 * 1024
+    # Mail that arrived in the folder longer ago than this when we take it (a mailbox
+    # connected with its old mail, a poller down for days) is history: it becomes tickets
+    # like the rest, but nobody is sent "we received it" now.
+    history_older_than: float = 86400.0
     timeout: float = 60.0
     ssl_context: ssl.SSLContext | None = None
 
@@ -116,6 +121,7 @@ class ImapPoller:
         o = self.options
         client = IMAPClient(o.host, port=o.port, ssl=o.use_ssl, ssl_context=o.ssl_context,
                             timeout=o.timeout)
+        client.normalise_times = False  # INTERNALDATE with its zone, compared with our clock
         try:
             if o.starttls and not o.use_ssl:
                 client.starttls(o.ssl_context)
@@ -172,21 +178,27 @@ class ImapPoller:
             criteria += ["UNKEYWORD", self.options.flag]  # taken before, by an earlier state
         # `UID n:*` also returns the newest message when n is past the end: filter.
         uids = sorted(u for u in client.search(criteria) if u > last)
+        # what waited in the folder long before we took it (all of it, the first time a
+        # mailbox with years of mail is connected) is history: no "we received it" now
+        cutoff = self.intake.clock.now() - timedelta(seconds=self.options.history_older_than)
         taken = 0
         for start in range(0, len(uids), FETCH_CHUNK):
             chunk = uids[start:start + FETCH_CHUNK]
-            sizes = client.fetch(chunk, ["RFC822.SIZE"])
+            sizes = client.fetch(chunk, ["RFC822.SIZE", "INTERNALDATE"])
             for uid in chunk:
                 if self.stopping.is_set():
                     return taken
                 size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
-                self._take_one(client, uid, size)
+                arrived = sizes.get(uid, {}).get(b"INTERNALDATE")
+                history = bool(isinstance(arrived, datetime) and arrived.tzinfo
+                               and arrived < cutoff)
+                self._take_one(client, uid, size, history)
                 self.save_state(address, folder, uidvalidity, uid)
                 taken += 1
         self.taken += taken
         return taken
 
-    def _take_one(self, client: IMAPClient, uid: int, size: int) -> None:
+    def _take_one(self, client: IMAPClient, uid: int, size: int, history: bool) -> None:
         mailbox = self.mailbox.address
         if size > self.options.max_message_bytes:
             header = client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid, {}).get(
@@ -200,7 +212,7 @@ class ImapPoller:
                     f"uid {uid}]\r\n").encode()
             log.error("IMAP %s uid %s is %.1f MB, over the cap: headers only, the mail stays "
                       "in the mailbox", mailbox, uid, size / 1048576)
-            self.intake.take(bytes(header).rstrip(b"\r\n") + note, (mailbox,))
+            self.intake.take(bytes(header).rstrip(b"\r\n") + note, (mailbox,), history)
         else:
             # a mail expunged by someone else since our SEARCH comes back absent or as NIL
             body = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
@@ -208,7 +220,7 @@ class ImapPoller:
                 log.info("IMAP %s uid %s was deleted or moved before it could be read: "
                          "skipped", mailbox, uid)
                 return
-            self.intake.take(bytes(body), (mailbox,))
+            self.intake.take(bytes(body), (mailbox,), history)
         self._after(client, uid)
 
     def _after(self, client: IMAPClient, uid: int) -> None:

@@ -4,6 +4,7 @@ only after the inbox committed, so the caller may then say 250 or flag the mail.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,13 +34,17 @@ class MailIntake:
         self.put = put
         self.clock = clock
 
-    def take(self, raw: bytes, envelope_recipients: tuple[str, ...] = ()) -> Taken:
-        """Blocking (parsing, files, database): call it in a thread from async code."""
+    def take(self, raw: bytes, envelope_recipients: tuple[str, ...] = (),
+             history: bool = False) -> Taken:
+        """Blocking (parsing, files, database): call it in a thread from async code.
+        `history`: old mail found in a mailbox, kept on tickets but never acknowledged."""
         mail = parse(raw)
         _, raw_path = self.raw_store.put(raw, suffix=".eml")
         message = to_inbound(mail, mailboxes=self.mailboxes, received_at=self.clock.now(),
                              raw_path=str(raw_path), files=self.attachments,
                              envelope_recipients=envelope_recipients)
+        if history:
+            message = dataclasses.replace(message, meta={**message.meta, "acknowledge": "no"})
         if mail.problems:
             log.warning("mail %s from %s: %s", message.external_id, mail.from_address,
                         "; ".join(mail.problems))

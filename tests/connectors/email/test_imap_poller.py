@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -68,11 +69,11 @@ def message(n: int, size: int = 0) -> bytes:
 
 
 def seed(server: dovecot.Dovecot, account: tuple[str, str], *raws: bytes,
-         folder: str = "INBOX") -> None:
+         folder: str = "INBOX", arrived: datetime | None = None) -> None:
     with IMAPClient("127.0.0.1", port=server.port, ssl=False) as client:
         client.login(*account)
         for raw in raws:
-            client.append(folder, raw)
+            client.append(folder, raw, msg_time=arrived)  # INTERNALDATE: now, or `arrived`
 
 
 def poller(server: dovecot.Dovecot, account: tuple[str, str], intake: MailIntake,
@@ -291,3 +292,17 @@ def test_stop_ends_an_idle_within_a_second_or_two(server: dovecot.Dovecot,
         time.sleep(0.3)
         stopped = time.monotonic()
     assert time.monotonic() - stopped < 3
+
+
+def test_mail_that_waited_long_is_taken_as_history(server: dovecot.Dovecot,
+                                                   account: tuple[str, str],
+                                                   intake: MailIntake, collected: Collected,
+                                                   clock: ManualClock) -> None:
+    """A mailbox connected with last month's mail in it: that mail becomes tickets, but
+    nobody is told "we received it" a month late; what arrived today is acknowledged."""
+    seed(server, account, message(1), arrived=clock.now() - timedelta(days=30))
+    seed(server, account, message(2), arrived=clock.now() - timedelta(hours=2))
+    assert poller(server, account, intake, State()).poll_once() == 2
+    old, fresh = collected.messages
+    assert (old.subject, old.meta.get("acknowledge")) == ("Đơn hàng 1", "no")
+    assert (fresh.subject, fresh.meta.get("acknowledge")) == ("Đơn hàng 2", None)

@@ -160,8 +160,7 @@ class Pipeline:
                           if o.action == "failed"]
                 self._held.update((m.channel.value, m.sender) for m in failed)
                 if not self.acknowledge:  # history stays unacknowledged when retried too
-                    failed = [dataclasses.replace(m, meta={**m.meta, "acknowledge": "no"})
-                              for m in failed]
+                    failed = [m.as_history() for m in failed]
                 if failed and self.queue is None:
                     inbox.put_many(conn, failed, self.clock.now())
                 elif failed and self.queue is not None:
@@ -344,7 +343,7 @@ class Pipeline:
             participants = [a for a in message.meta.get("participants", "").split(",") if a]
             batch.add_participants(ticket.id, [value, *participants])
         batch.add_journal(ticket.id, journal)
-        if action == "created" and self.acknowledge and message.meta.get("acknowledge") != "no":
+        if action == "created" and self.acknowledge and not message.is_history:
             def acknowledge() -> None:
                 entry = self.acknowledger.after_open(
                     conn, ticket.id, ticket.department, message, message.sender_name, now)

@@ -6,6 +6,7 @@ what the durable inbox stores (as JSON) and what the pipeline reads.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,6 +94,15 @@ class InboundMessage:
             raise ValueError("received_at must be timezone-aware")
         if not self.external_id:
             raise ValueError("external_id (the dedup key) must not be empty")
+
+    def as_history(self) -> InboundMessage:
+        """The same message marked as old mail (an import, mail that waited for days): it
+        joins or opens its ticket, but nobody is sent "we received it" now."""
+        return dataclasses.replace(self, meta={**self.meta, "acknowledge": "no"})
+
+    @property
+    def is_history(self) -> bool:
+        return self.meta.get("acknowledge") == "no"
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -4,7 +4,6 @@ only after the inbox committed, so the caller may then say 250 or flag the mail.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ class MailIntake:
                              raw_path=str(raw_path), files=self.attachments,
                              envelope_recipients=envelope_recipients)
         if history:
-            message = dataclasses.replace(message, meta={**message.meta, "acknowledge": "no"})
+            message = message.as_history()
         if mail.problems:
             log.warning("mail %s from %s: %s", message.external_id, mail.from_address,
                         "; ".join(mail.problems))

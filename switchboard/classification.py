@@ -106,10 +106,16 @@ class ClassifierCache:
         self._classifier = None
 
 
-def sender_supplier(classifier: Classifier, kind: str, value: str) -> str | None:
-    if kind in (IdentityKind.EMAIL, IdentityKind.PHONE):
-        return classifier.catalog.by_contact(value)
-    return None
+def sender_supplier(classifier: Classifier, kind: str, value: str,
+                    from_address: str | None = None) -> str | None:
+    """The supplier whose registered contact wrote, if any. `from_address` is an email's
+    From when its answers were asked elsewhere (Reply-To): a supplier's registered address
+    there is the supplier speaking too."""
+    found = (classifier.catalog.by_contact(value)
+             if kind in (IdentityKind.EMAIL, IdentityKind.PHONE) else None)
+    if found is None and from_address:
+        found = classifier.catalog.by_contact(from_address)
+    return found
 
 
 def gather_context(

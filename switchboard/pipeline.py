@@ -274,11 +274,7 @@ class Pipeline:
             batch.prepare([message])
         classifier = self.classifiers.get(conn)
         kind, value = sender_identity(channel, message.sender)
-        supplier_id = sender_supplier(classifier, kind, value)
-        if supplier_id is None and message.meta.get("from_address"):
-            # a supplier writing from its registered address, answers asked elsewhere
-            supplier_id = sender_supplier(classifier, IdentityKind.EMAIL.value,
-                                          message.meta["from_address"])
+        supplier_id = sender_supplier(classifier, kind, value, message.meta.get("from_address"))
         if supplier_id is not None and channel == "email":
             answered = self._supplier_answer(conn, message, supplier_id, now)
             if answered is not None:

@@ -227,9 +227,7 @@ def replay_one(conn: Connection, classifier: Classifier, table: RoutingTable, pa
                ref: str) -> Replayed:
     """The pipeline's classify-and-route steps for the opening message, nothing written."""
     kind, value = sender_identity(past.channel, past.sender)
-    supplier = sender_supplier(classifier, kind, value)
-    if supplier is None and past.from_address:  # as the pipeline decides it
-        supplier = sender_supplier(classifier, IdentityKind.EMAIL.value, past.from_address)
+    supplier = sender_supplier(classifier, kind, value, past.from_address)
     prepared = classifier.prepare(past.text, past.subject)
     phones, emails = contacts_then(conn, past.customer_id, past.created_at, kind, value)
     bought = orders_for_contacts(conn, phones, emails)

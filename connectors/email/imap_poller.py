@@ -200,27 +200,23 @@ class ImapPoller:
 
     def _take_one(self, client: IMAPClient, uid: int, size: int, history: bool) -> None:
         mailbox = self.mailbox.address
-        if size > self.options.max_message_bytes:
-            header = client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid, {}).get(
-                b"BODY[HEADER]")
-            if header is None:  # expunged since our SEARCH, as below
-                log.info("IMAP %s uid %s was deleted or moved before it could be read: "
-                         "skipped", mailbox, uid)
-                return
+        oversized = size > self.options.max_message_bytes
+        asked, answer = (("BODY.PEEK[HEADER]", b"BODY[HEADER]") if oversized
+                         else ("BODY.PEEK[]", b"BODY[]"))
+        # a mail expunged by someone else since our SEARCH comes back absent or as NIL
+        raw = client.fetch([uid], [asked]).get(uid, {}).get(answer)
+        if raw is None:
+            log.info("IMAP %s uid %s was deleted or moved before it could be read: skipped",
+                     mailbox, uid)
+            return
+        if oversized:
             note = (f"\r\n\r\n[Thư quá lớn / message too large: {size / 1048576:.1f} MB; "
                     f"not imported, it waits in {mailbox} folder {self.options.folder} "
                     f"uid {uid}]\r\n").encode()
             log.error("IMAP %s uid %s is %.1f MB, over the cap: headers only, the mail stays "
                       "in the mailbox", mailbox, uid, size / 1048576)
-            self.intake.take(bytes(header).rstrip(b"\r\n") + note, (mailbox,), history)
-        else:
-            # a mail expunged by someone else since our SEARCH comes back absent or as NIL
-            body = client.fetch([uid], ["BODY.PEEK[]"]).get(uid, {}).get(b"BODY[]")
-            if body is None:
-                log.info("IMAP %s uid %s was deleted or moved before it could be read: "
-                         "skipped", mailbox, uid)
-                return
-            self.intake.take(bytes(body), (mailbox,), history)
+            raw = bytes(raw).rstrip(b"\r\n") + note
+        self.intake.take(bytes(raw), (mailbox,), history)
         self._after(client, uid)
 
     def _after(self, client: IMAPClient, uid: int) -> None:

@@ -326,15 +326,9 @@ class Pipeline:
         else:
             ticket = self._join(conn, thread, result, now, journal)
             action = "joined"
-        batch.add_message({
-            "ticket_id": ticket.id, "direction": "in", "channel": channel,
-            "external_id": message.external_id,
-            "author": message.sender_name or message.sender, "author_kind": sender_kind,
-            "subject": message.subject, "text": message.text,
-            "attachments": [a.to_dict() for a in message.attachments],
-            "classification": _summary(result), "meta": _message_meta(message, value),
-            "created_at": message.received_at,
-        })
+        batch.add_message(_inbound_row(message, ticket.id, message.sender_name or message.sender,
+                                       sender_kind, _message_meta(message, value),
+                                       _summary(result)))
         if channel == "email":
             participants = [a for a in message.meta.get("participants", "").split(",") if a]
             batch.add_participants(ticket.id, [value, *participants])
@@ -418,12 +412,8 @@ class Pipeline:
                      channel, message.external_id, kind, message.sender)
             return Outcome(channel, message.external_id, "ignored")
         bounced = message.meta.get("bounced_message_id")
-        store.add_message(conn, {
-            "ticket_id": ticket_id, "direction": "in", "channel": channel,
-            "external_id": message.external_id, "author": message.sender,
-            "author_kind": "system", "subject": message.subject, "text": message.text,
-            "attachments": [a.to_dict() for a in message.attachments], "classification": None,
-            "meta": _message_meta(message, message.sender), "created_at": message.received_at})
+        store.add_message(conn, _inbound_row(message, ticket_id, message.sender, "system",
+                                             _message_meta(message, message.sender)))
         reason = (f"delivery of {bounced or 'our message'} failed (bounce from "
                   f"{message.sender}); not answered" if kind == "bounce"
                   else f"mail from our own address {message.sender} recorded; not answered"
@@ -452,14 +442,9 @@ class Pipeline:
                                                            message):
             if not supplier_desk.handed_to(conn, supplier_id, ticket_id):
                 continue
-            store.add_message(conn, {
-                "ticket_id": ticket_id, "direction": "in", "channel": channel,
-                "external_id": message.external_id, "author": message.sender,
-                "author_kind": "supplier", "subject": message.subject, "text": message.text,
-                "attachments": [a.to_dict() for a in message.attachments],
-                "classification": None,
-                "meta": {**_message_meta(message, message.sender), "to_desk": "1"},
-                "created_at": message.received_at})
+            store.add_message(conn, _inbound_row(
+                message, ticket_id, message.sender, "supplier",
+                {**_message_meta(message, message.sender), "to_desk": "1"}))
             actor = f"{supplier_id} ({message.sender})"
             store.append_journal(conn, ticket_id, now, [JournalEntry(
                 "supplier_note", f"by email ({how}): {message.text[:1000]}", actor=actor,
@@ -609,6 +594,17 @@ class Pipeline:
         # who the customer is was said when the ticket opened; repeat it only for news
         journal[:] = entries + [e for e in journal if e.action != "identified"]
         return ticket
+
+
+def _inbound_row(message: InboundMessage, ticket_id: int, author: str, author_kind: str,
+                 meta: dict[str, str], classification: dict[str, object] | None = None
+                 ) -> dict[str, object]:
+    """The message as its ticket keeps it."""
+    return {"ticket_id": ticket_id, "direction": "in", "channel": message.channel.value,
+            "external_id": message.external_id, "author": author, "author_kind": author_kind,
+            "subject": message.subject, "text": message.text,
+            "attachments": [a.to_dict() for a in message.attachments],
+            "classification": classification, "meta": meta, "created_at": message.received_at}
 
 
 def _message_meta(message: InboundMessage, sender: str) -> dict[str, str]:

@@ -47,22 +47,22 @@ def to_inbound(mail: ParsedMail, *, mailboxes: Mailboxes, received_at: datetime,
         meta["bounced_message_id"] = mail.bounced_message_id
     if mail.suppress_auto_response:
         meta["suppress_auto_response"] = "1"
-    if mailboxes.is_ours(mail.from_address) and not (
-            mail.reply_to and not mailboxes.is_ours(mail.reply_to)):
-        meta["own"] = "1"  # (a form sending From our mailbox for a visitor is the visitor)
+    # "answer me here", naming someone other than From and not us, names the customer: a
+    # web form's mailer writes From one no-reply address (or ours) for everybody, with each
+    # person in Reply-To; linking the two would make one customer of all of them
+    answer_to = (mail.reply_to if mail.reply_to and mail.reply_to != mail.from_address
+                 and not mailboxes.is_ours(mail.reply_to) else None)
+    if mailboxes.is_ours(mail.from_address) and answer_to is None:
+        meta["own"] = "1"
     sender, sender_name = mail.from_address, mail.from_name
     if sender and _NO_REPLY.match(sender) and not mail.reply_to:
         # a mailer that takes no answers (a web form, a notification): nobody to
         # acknowledge, and the addresses in its text are its visitors', not its own
         meta["no_reply"] = "1"
-    if mail.reply_to and mail.reply_to != mail.from_address and not mailboxes.is_ours(
-            mail.reply_to):
-        # "answer me here" names the customer: a web form's mailer writes From one
-        # no-reply address for everybody, with each person in Reply-To; linking the two
-        # would make one customer of all of them
-        meta["reply_to"] = mail.reply_to
+    if answer_to is not None:
+        meta["reply_to"] = answer_to
         meta["from_address"] = mail.from_address or ""
-        sender, sender_name = mail.reply_to, mail.reply_to_name
+        sender, sender_name = answer_to, mail.reply_to_name
     participants = [a for a in (*mail.to, *mail.cc) if not mailboxes.is_ours(a)]
     if participants:
         meta["participants"] = ",".join(dict.fromkeys(participants))

@@ -34,16 +34,16 @@ from switchboard.classification import (
 from switchboard.settings import Settings
 from switchboard.sla_keeper import keeper_for
 from switchboard.templates import Templates
-from switchboard.threads import Thread, Threader
+from switchboard.threads import Thread, Threader, may_join
 from tickets import customers, inbox, store
 from tickets.catalog import orders_for_contacts
 from tickets.clock import Clock
 from tickets.customers import Merge, Tier, tier_for
 from tickets.database import Database
 from tickets.identities import IdentityKind, sender_identity
-from tickets.messages import Channel, InboundMessage
+from tickets.messages import InboundMessage
 from tickets.refs import format_ref
-from tickets.store import CLOSED_STATUSES, JournalEntry, TicketHead
+from tickets.store import CLOSED_STATUSES, JournalEntry
 
 # journal actions of a follow-up that change what the ticket's Slack card shows
 _CARD_CHANGES = frozenset({"status_changed", "classified", "routed", "supplier_identified",
@@ -400,11 +400,12 @@ class Pipeline:
         # mailer daemon); a reference anyone can type counts only from our own addresses
         # or from the ticket's customer or participants
         batch = Batch(conn, now, deferred=False)
+        id_kind, address = sender_identity(channel, message.sender)
         ticket_id = None
         for candidate, _how, quoted in self.threader.hints(batch, message):
             head = store.get_head(conn, candidate)
-            if head is not None and (not quoted or message.meta.get("own") or self._writes_on(
-                    conn, batch, head, message.sender)):
+            if head is not None and (not quoted or message.meta.get("own") or may_join(
+                    batch, head, customers.find_by_identity(conn, id_kind, address), address)):
                 ticket_id = candidate
                 break
         if ticket_id is None:
@@ -422,13 +423,6 @@ class Pipeline:
         store.append_journal(conn, ticket_id, now, [JournalEntry(kind, reason)])
         return Outcome(channel, message.external_id, "recorded", ticket_id,
                        format_ref(self.prefix, ticket_id))
-
-    @staticmethod
-    def _writes_on(conn: Connection, batch: Batch, head: TicketHead, address: str) -> bool:
-        """Whether `address` is the ticket's customer's or was copied on the ticket."""
-        kind, value = sender_identity(Channel.EMAIL.value, address)
-        return (customers.find_by_identity(conn, kind, value) == head.customer_id
-                or batch.is_participant(head.id, value))
 
     def _supplier_answer(self, conn: Connection, message: InboundMessage, supplier_id: str,
                          now: datetime) -> Outcome | None:

@@ -24,6 +24,13 @@ from tickets.refs import find_refs, format_ref, parse_ref, parse_reply_token
 from tickets.store import CLOSED_STATUSES, TicketHead
 
 
+def may_join(batch: Batch, head: TicketHead, customer_id: int | None, sender: str) -> bool:
+    """Whether the writer is the ticket's customer or one of its participants: what a
+    reply's evidence needs beside it, so that a newsletter answered by many never lands in
+    a stranger's ticket."""
+    return head.customer_id == customer_id or batch.is_participant(head.id, sender)
+
+
 @dataclass(frozen=True, slots=True)
 class Thread:
     ticket: TicketHead | None
@@ -49,7 +56,7 @@ class Threader:
             head = store.get_head(conn, ticket_id)
             if head is None:
                 continue
-            if head.customer_id == customer_id or batch.is_participant(head.id, sender):
+            if may_join(batch, head, customer_id, sender):
                 return self._continue(head, how, now)
         if message.conversation:
             head = store.latest_by_thread_key(conn, message.conversation)

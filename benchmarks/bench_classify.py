@@ -16,8 +16,8 @@ from pathlib import Path
 
 from benchmarks._catalog import synthetic_suppliers
 from router import Context, OrderFact
-from switchboard.classification import build_classifier
 from switchboard.settings import load_settings
+from switchboard.ticket_rules.classification import build_classifier
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from benchmarks._machine import loop_ms
 from benchmarks.mail_folder import build
-from switchboard.commands import ingest_eml
+from switchboard.cli.commands import ingest_eml
 from switchboard.settings import load_settings
 from tickets import migrate
 from tickets.database import Database

@@ -35,7 +35,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from benchmarks.bench_pipeline import seed, workload
 from switchboard import bootstrap
-from switchboard.redis_inbox import RedisInbox
+from switchboard.intake.redis_inbox import RedisInbox
 from switchboard.settings import load_settings
 from tickets import inbox, migrate
 from tickets.database import Database

@@ -22,9 +22,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sla import timers
+from switchboard.jobs.sla_sweeper import Sweeper
 from switchboard.settings import load_settings
-from switchboard.sla_keeper import keeper_for
-from switchboard.sla_sweeper import Sweeper
+from switchboard.ticket_rules.sla_keeper import keeper_for
 from tickets import migrate
 from tickets.clock import ManualClock
 from tickets.database import Database

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from switchboard.classification import ClassifierCache
-from switchboard.pipeline import Pipeline
+from switchboard.outbox.templates import Templates
+from switchboard.pipeline.runner import Pipeline
 from switchboard.secrets import load_secret
 from switchboard.settings import Settings, load_settings
-from switchboard.templates import Templates
+from switchboard.ticket_rules.classification import ClassifierCache
 from tickets.clock import Clock, SystemClock
 from tickets.database import Database
 
@@ -20,7 +20,7 @@ DEFAULT_CONFIG = Path("config.yaml")
 log = logging.getLogger("switchboard")
 
 if TYPE_CHECKING:
-    from switchboard.redis_inbox import RedisInbox
+    from switchboard.intake.redis_inbox import RedisInbox
 
 
 @dataclass
@@ -58,7 +58,7 @@ def make_queue(settings: Settings) -> RedisInbox | None:
     q = settings.queue
     if not q.url:
         return None
-    from switchboard.redis_inbox import RedisInbox
+    from switchboard.intake.redis_inbox import RedisInbox
 
     return RedisInbox(q.url, partitions=q.partitions, prefix=q.prefix,
                       lease_ms=int(q.lease.total_seconds() * 1000),

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from switchboard.pipeline import Outcome, Pipeline
+from switchboard.pipeline.runner import Outcome, Pipeline
 from tickets import inbox
 from tickets.database import Database
 from tickets.messages import Channel, InboundMessage

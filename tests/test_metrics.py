@@ -13,11 +13,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import CollectorRegistry
 from sqlalchemy import Connection, insert
 
-from switchboard import desk
 from switchboard.bootstrap import Runtime
-from switchboard.metrics import DatabaseCollector, build_registry
-from switchboard.sla_keeper import keeper_for
-from switchboard.sla_sweeper import Sweeper
+from switchboard.desk import actions as desk
+from switchboard.insight.metrics import DatabaseCollector, build_registry
+from switchboard.jobs.sla_sweeper import Sweeper
+from switchboard.ticket_rules.sla_keeper import keeper_for
 from switchboard.web import create_app
 from tests.helpers import deliver, message
 from tests.test_api import ADMIN, post

@@ -14,9 +14,10 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
-from switchboard import desk, replay
 from switchboard.bootstrap import Runtime
-from switchboard.cli import main
+from switchboard.cli.main import main
+from switchboard.desk import actions as desk
+from switchboard.insight import replay
 from tests.conftest import CONFIG
 from tests.helpers import deliver, message
 from tickets.clock import ManualClock

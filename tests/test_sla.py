@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from switchboard import bootstrap, desk
+from switchboard import bootstrap
+from switchboard.desk import actions as desk
+from switchboard.jobs.sla_sweeper import Sweeper
 from switchboard.settings import Settings, load_settings
-from switchboard.sla_keeper import keeper_for
-from switchboard.sla_sweeper import Sweeper
+from switchboard.ticket_rules.sla_keeper import keeper_for
 from tests.conftest import CONFIG
 from tests.helpers import deliver, message
 from tickets import queries

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.survey import rating_in
+from switchboard.desk.survey import rating_in
 
 
 @pytest.mark.parametrize(("text", "rating"), [

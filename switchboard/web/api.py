@@ -11,10 +11,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchboard import desk, slack_outbox
-from switchboard.intake import BadMessage, parse_message
-from switchboard.outgoing import CannotReply, compose_reply, record_outbound
-from switchboard.sla_keeper import keeper_for
+from switchboard.desk import actions as desk
+from switchboard.desk import slack_cards
+from switchboard.intake.message import BadMessage, parse_message
+from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
+from switchboard.ticket_rules.sla_keeper import keeper_for
 from switchboard.timefmt import localize
 from switchboard.web.auth import Principal, authenticate
 from switchboard.web.schemas import CustomerOut, Health, Queued, TicketDetailOut, TicketPage
@@ -153,7 +154,7 @@ def reply(request: Request, ref: str, body: ReplyIn, caller: Caller) -> ReplyQue
             "replied", f"{caller.name} answered the customer by {message.channel.value}",
             actor=caller.name, data={"outbox_id": outbox_id})])
         desk.record_first_response(conn, rt.settings, ticket_id, caller.name, now)
-        slack_outbox.to_thread(conn, rt.settings, ticket_id,
+        slack_cards.to_thread(conn, rt.settings, ticket_id,
                                f"📤 *{caller.name}* → khách / customer:\n{body.text[:2800]}", now)
     services = getattr(request.app.state, "services", None)
     if services is not None:

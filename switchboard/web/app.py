@@ -14,7 +14,6 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from switchboard.bootstrap import Runtime
-from switchboard.services import Services
 from switchboard.web import pages
 from switchboard.web.api import router
 from switchboard.web.calls import router as calls
@@ -23,6 +22,7 @@ from switchboard.web.metrics import metrics_router
 from switchboard.web.portal import router as portal_router
 from switchboard.web.slack import routes as slack_routes
 from switchboard.web.webhooks import routes as webhook_routes
+from switchboard.wiring.services import Services
 
 log = logging.getLogger("switchboard.web")
 

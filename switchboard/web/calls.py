@@ -18,7 +18,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from switchboard.intake import validation_reason
+from switchboard.intake.message import validation_reason
 from switchboard.web.api import Caller, read_limited, runtime
 from switchboard.web.schemas import Queued
 from switchboard.web.webhooks import deliver

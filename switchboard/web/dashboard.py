@@ -14,8 +14,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from switchboard import reports
-from switchboard.accounts import Session
+from switchboard.desk.accounts import Session
+from switchboard.insight import reports
 from switchboard.web import charts
 from switchboard.web.pages import current, render, rt_of
 from tickets.messages import CHANNELS, Channel

@@ -1,4 +1,4 @@
-"""`GET /metrics`: Prometheus text exposition of `switchboard.metrics`.
+"""`GET /metrics`: Prometheus text exposition of `switchboard.insight.metrics`.
 
 No token: Prometheus scrapes it. The figures are counts and ages, no ticket content, but
 they still describe the business; keep the server on loopback (the default `http.host`) or
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from switchboard.bootstrap import Runtime
-from switchboard.metrics import build_registry
+from switchboard.insight.metrics import build_registry
 
 
 def metrics_router(rt: Runtime) -> APIRouter:

@@ -22,9 +22,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.templating import Jinja2Templates
 
-from switchboard import accounts
-from switchboard.accounts import Session
-from switchboard.templates import DEFAULT_DIR
+from switchboard.desk import accounts
+from switchboard.desk.accounts import Session
+from switchboard.outbox.templates import DEFAULT_DIR
 
 SESSION_COOKIE = "sb_session"
 LOGIN_CSRF_COOKIE = "sb_login_csrf"

@@ -2,7 +2,7 @@
 customer's messages, and forms to answer the customer, write to the desk, propose a
 resolution and mark it done; and a form to raise the supplier's own request.
 
-Every lookup goes through `supplier_desk`, which scopes by the logged-in user's supplier:
+Every lookup goes through `supplier_actions`, which scopes by the logged-in user's supplier:
 another supplier's ticket is a plain 404, the same as a ticket that does not exist.
 """
 
@@ -16,9 +16,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from switchboard import desk, supplier_desk
-from switchboard.outgoing import CannotReply
-from switchboard.supplier_desk import PROPOSAL_KINDS, NotYours
+from switchboard.desk import actions as desk
+from switchboard.desk import supplier_actions
+from switchboard.desk.supplier_actions import PROPOSAL_KINDS, NotYours
+from switchboard.outbox.compose import CannotReply
 from switchboard.web.pages import check_csrf, current, render, rt_of
 from switchboard.web.webhooks import deliver
 from tickets.messages import Channel, InboundMessage
@@ -40,8 +41,8 @@ def portal_home(request: Request, tab: str = "complaints") -> HTMLResponse:
     rt = rt_of(request)
     now = rt.clock.now()
     with rt.db.read() as conn:
-        rows = supplier_desk.list_tickets(conn, rt.settings, user.supplier_id, tab, now)
-        counts = supplier_desk.counts(conn, user.supplier_id)
+        rows = supplier_actions.list_tickets(conn, rt.settings, user.supplier_id, tab, now)
+        counts = supplier_actions.counts(conn, user.supplier_id)
     return render(request, "web/portal_list.html.j2", session=session, user=user, rows=rows,
                   tab=tab, tabs=TABS, counts=counts)
 
@@ -60,7 +61,7 @@ def portal_ticket(request: Request, ref: str, flash: str = "") -> HTMLResponse:
     rt = rt_of(request)
     with rt.db.read() as conn:
         try:
-            view = supplier_desk.ticket_view(conn, rt.settings, session.user.supplier_id,
+            view = supplier_actions.ticket_view(conn, rt.settings, session.user.supplier_id,
                                              _ticket_id(ref), rt.clock.now())
         except NotYours:
             raise HTTPException(404, "no such complaint") from None
@@ -81,20 +82,20 @@ async def portal_action(request: Request, ref: str, action: str) -> Response:
     try:
         with rt.db.write() as conn:
             if action == "reply":
-                supplier_desk.reply(conn, rt.settings, rt.secret, user, ticket_id, text, now)
+                supplier_actions.reply(conn, rt.settings, rt.secret, user, ticket_id, text, now)
                 flash = "Đã gửi cho khách / sent to the customer"
             elif action == "note":
-                supplier_desk.note(conn, rt.settings, user, ticket_id, text, now)
+                supplier_actions.note(conn, rt.settings, user, ticket_id, text, now)
                 flash = "Đã gửi bộ phận khiếu nại / sent to the complaint desk"
             elif action == "propose":
                 amount_text = str(form.get("amount") or "0").replace(".", "").replace(",", "")
                 if not re.fullmatch(r"[0-9]{1,10}", amount_text.strip()):
                     raise desk.ActionRefused("the amount must be a whole number of VND")
-                supplier_desk.propose(conn, rt.settings, user, ticket_id,
+                supplier_actions.propose(conn, rt.settings, user, ticket_id,
                                       str(form.get("kind") or ""), int(amount_text), text, now)
                 flash = "Đã gửi đề xuất / proposal sent for approval"
             elif action == "done":
-                supplier_desk.mark_done(conn, rt.settings, user, ticket_id, text, now)
+                supplier_actions.mark_done(conn, rt.settings, user, ticket_id, text, now)
                 flash = "Đã báo xong / marked done"
             else:
                 raise HTTPException(404, "no such action")
@@ -122,10 +123,10 @@ async def new_request(request: Request) -> Response:
     check_csrf(session, form)
     subject = " ".join(str(form.get("subject") or "").split())[:200]
     text = str(form.get("text") or "").strip()
-    if not text or len(text) > supplier_desk.MAX_TEXT:
+    if not text or len(text) > supplier_actions.MAX_TEXT:
         return render(request, "web/portal_new.html.j2", status_code=422, session=session,
                       user=session.user, error="Nội dung trống hoặc quá dài / the text is "
-                      f"empty or longer than {supplier_desk.MAX_TEXT} characters")
+                      f"empty or longer than {supplier_actions.MAX_TEXT} characters")
     rt = rt_of(request)
     key = str(form.get("idempotency") or uuid.uuid4().hex)[:64]
     message = InboundMessage(channel=Channel.PORTAL,

@@ -23,10 +23,10 @@ from connectors.webhooks import hmac_sha256_hex
 from connectors.zalo.webhook import signature as zalo_signature
 from switchboard import bootstrap
 from switchboard.bootstrap import Runtime
-from switchboard.dispatcher import Dispatcher
+from switchboard.outbox.dispatcher import Dispatcher
 from switchboard.settings import Settings, load_settings
-from switchboard.slack_wiring import delivery_notices
 from switchboard.web import create_app
+from switchboard.wiring.slack import delivery_notices
 from tests.conftest import CONFIG
 from tests.connectors.fakes import FakePlatform, Received
 from tickets import inbox, queries

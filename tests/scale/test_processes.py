@@ -15,7 +15,7 @@ import httpx
 import redis
 from sqlalchemy import select, text
 
-from switchboard.redis_inbox import RedisInbox
+from switchboard.intake.redis_inbox import RedisInbox
 from tests.scale.conftest import Cluster, free_port, redis_server_or_skip, write_config
 from tickets.messages import Channel, InboundMessage
 from tickets.schema import messages

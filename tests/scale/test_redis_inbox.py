@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from switchboard import bootstrap
-from switchboard.redis_inbox import RedisInbox
+from switchboard.intake.redis_inbox import RedisInbox
 from switchboard.settings import Settings
 from tests.scale.conftest import REDIS, redis_or_skip
 from tickets.clock import ManualClock

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 
 from switchboard import bootstrap
-from switchboard.chat_wiring import chat_senders
-from switchboard.dispatcher import Dispatcher
+from switchboard.jobs.sla_sweeper import Sweeper
+from switchboard.outbox.dispatcher import Dispatcher
 from switchboard.settings import load_settings
-from switchboard.sla_keeper import keeper_for
-from switchboard.sla_sweeper import Sweeper
+from switchboard.ticket_rules.sla_keeper import keeper_for
+from switchboard.wiring.chats import chat_senders
 from tests.conftest import CONFIG
 from tests.connectors.chat import ZALO_APP, ZALO_KEY, zalo_answer
 from tests.connectors.fakes import Scripted

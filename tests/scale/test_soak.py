@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from switchboard.redis_inbox import RedisInbox
+from switchboard.intake.redis_inbox import RedisInbox
 from tests.scale.conftest import Cluster, write_config
 from tickets.messages import Channel, InboundMessage
 from tickets.schema import sla_events

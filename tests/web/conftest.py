@@ -11,7 +11,8 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from switchboard import accounts, bootstrap
+from switchboard import bootstrap
+from switchboard.desk import accounts
 from switchboard.settings import Settings, load_settings
 from switchboard.web.app import create_app
 from tests.conftest import CONFIG

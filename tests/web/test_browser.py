@@ -25,10 +25,11 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from switchboard import bootstrap, desk
+from switchboard import bootstrap
+from switchboard.desk import actions as desk
+from switchboard.jobs.sla_sweeper import Sweeper
 from switchboard.settings import Settings, load_settings
-from switchboard.sla_keeper import keeper_for
-from switchboard.sla_sweeper import Sweeper
+from switchboard.ticket_rules.sla_keeper import keeper_for
 from switchboard.web.app import create_app
 from tests.conftest import CONFIG, require_services
 from tests.connectors.chat import TG_SECRET, TG_TOKEN, telegram_answer

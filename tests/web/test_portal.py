@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from switchboard.outgoing import email_thread
+from switchboard.outbox.compose import email_thread
 from tests.helpers import deliver, message
 from tests.web.conftest import HOANG_GIA, PASSWORD, SEN, Portal
 from tickets.schema import journal, messages, outbox, proposals, tickets
@@ -309,19 +309,20 @@ def test_malformed_inputs_get_clear_answers_not_500(portal: Portal) -> None:
 
 def test_a_ticket_moved_to_another_supplier_shows_it_only_its_own_exchange(
         portal: Portal) -> None:
-    from switchboard import desk, supplier_desk
+    from switchboard.desk import actions as desk
+    from switchboard.desk import supplier_actions
 
     ref = portal.complaint("tg-1", SEN_COMPLAINT)
     ticket_id = int(ref.split("-")[1])
     rt = portal.rt
-    from switchboard.accounts import User
+    from switchboard.desk.accounts import User
 
     sen_user = User(1, SEN[0], "Staff", "SUP001", "Sen", "supplier", ())
     hg_user = User(2, HOANG_GIA[0], "Staff", "SUP002", "HG", "supplier", ())
     with rt.db.write() as conn:
-        supplier_desk.note(conn, rt.settings, sen_user, ticket_id, "ghi chú riêng của Sen",
+        supplier_actions.note(conn, rt.settings, sen_user, ticket_id, "ghi chú riêng của Sen",
                            rt.clock.now())
-        supplier_desk.mark_done(conn, rt.settings, sen_user, ticket_id, "", rt.clock.now())
+        supplier_actions.mark_done(conn, rt.settings, sen_user, ticket_id, "", rt.clock.now())
         conn.execute(tickets.update().where(tickets.c.id == ticket_id)
                      .values(supplier_id="SUP002"))
         desk.hand_to_supplier(conn, rt.settings, ticket_id, "lan", rt.clock.now())
@@ -332,7 +333,7 @@ def test_a_ticket_moved_to_another_supplier_shows_it_only_its_own_exchange(
     assert "ghi chú riêng của Sen" not in page.text
     assert 'id="done"' in page.text  # the new supplier's part is not done
     with rt.db.write() as conn:
-        supplier_desk.mark_done(conn, rt.settings, hg_user, ticket_id, "", rt.clock.now())
+        supplier_actions.mark_done(conn, rt.settings, hg_user, ticket_id, "", rt.clock.now())
     sen = portal.client()
     portal.login(sen, SEN[0])
     assert sen.get(f"/portal/tickets/{ref}").status_code == 404  # no longer Sen's

@@ -18,9 +18,9 @@ from sqlalchemy import select
 from connectors.email.sender import Relay, SmtpSender
 from connectors.email.smtp_receiver import start_receiver
 from switchboard.bootstrap import Runtime
-from switchboard.dispatcher import Dispatcher
-from switchboard.email_wiring import make_intake
-from switchboard.outgoing import email_thread
+from switchboard.outbox.compose import email_thread
+from switchboard.outbox.dispatcher import Dispatcher
+from switchboard.wiring.email import make_intake
 from tests.connectors.email.conftest import FIXTURES, Sink
 from tickets import queries
 from tickets.clock import ManualClock

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from switchboard.commands import ingest_eml
-from switchboard.pipeline import Pipeline
+from switchboard.cli.commands import ingest_eml
+from switchboard.pipeline.runner import Pipeline
 from switchboard.settings import Settings, load_settings
 from tests.conftest import CONFIG
 from tests.connectors.email.conftest import FIXTURES

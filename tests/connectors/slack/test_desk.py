@@ -283,8 +283,8 @@ async def test_slack_outage_delays_the_card_but_loses_nothing(desk: Desk) -> Non
 async def test_late_tickets_turn_red_tell_managers_and_can_be_acknowledged(desk: Desk) -> None:
     from datetime import timedelta
 
-    from switchboard.sla_keeper import keeper_for
-    from switchboard.sla_sweeper import Sweeper
+    from switchboard.jobs.sla_sweeper import Sweeper
+    from switchboard.ticket_rules.sla_keeper import keeper_for
 
     await complaint(desk)
     rt = desk.chat.rt

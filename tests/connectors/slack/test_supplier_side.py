@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from switchboard import accounts, digest, supplier_desk
-from switchboard.spikes import SpikeWatch, detect
+from switchboard.desk import accounts, supplier_actions
+from switchboard.jobs import digest
+from switchboard.jobs.spikes import SpikeWatch, detect
 from tests.connectors.slack.conftest import LAN, MINH, Desk
 from tests.connectors.slack.test_desk import complaint, journal_actions, messenger_body
 from tickets.schema import outbox, proposals, tickets
@@ -39,7 +40,7 @@ async def test_a_proposal_is_approved_once_from_its_thread_buttons(desk: Desk) -
     user = _supplier_user(desk)
     rt = desk.chat.rt
     with rt.db.write() as conn:
-        supplier_desk.propose(conn, rt.settings, user, 1, "refund", 289000, "hoàn 100%",
+        supplier_actions.propose(conn, rt.settings, user, 1, "refund", 289000, "hoàn 100%",
                               rt.clock.now())
     await desk.chat.settle()
     posted = [c for c in desk.calls("chat.postMessage")

@@ -96,6 +96,12 @@ def to_thread(conn: Connection, settings: Settings, ticket_id: int, text: str,
                  post_id=post.id, **extra)
 
 
+def customer_wrote(conn: Connection, settings: Settings, ticket_id: int, author: str,
+                   channel: str, text: str, now: datetime) -> None:
+    """A customer's (or supplier's) follow-up, as a line in the ticket's thread."""
+    to_thread(conn, settings, ticket_id, blocks.customer_message(author, channel, text), now)
+
+
 def move_card(conn: Connection, settings: Settings, ticket_id: int, category: str,
               department: str, reason: str, now: datetime) -> None:
     """After a transfer: a new card (with the history in its thread) in the new channel, and

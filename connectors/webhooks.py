@@ -29,6 +29,9 @@ class WebhookError(Exception):
 class Parsed:
     messages: list[InboundMessage] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # event kinds seen and skipped on purpose
+    # verified platform updates for a channel whose bot framework makes the messages itself
+    # (aiogram's Dispatcher for Telegram)
+    updates: list[dict[str, Any]] = field(default_factory=list)
 
 
 def hmac_sha256_hex(secret: str | bytes, payload: bytes) -> str:

@@ -31,7 +31,7 @@ from router.assignment import parse_shift
 from router.rules import CATEGORIES, ENTITY_KINDS, PRIORITIES, TOPICS
 from sla.calendar import parse_hours
 from sla.policy import TIMERS as SLA_TIMERS
-from tickets.messages import CHANNELS
+from tickets.messages import customer_channels
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
@@ -117,9 +117,10 @@ class ThreadingSettings(_Model):
     @field_validator("join_by_customer")
     @classmethod
     def _channels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [c for c in value if c not in CHANNELS]
+        unknown = [c for c in value if c not in customer_channels()]
         if unknown:
-            raise ValueError(f"unknown channel(s) {unknown}; channels are {sorted(CHANNELS)}")
+            raise ValueError(f"unknown channel(s) {unknown}; channels are "
+                             f"{sorted(customer_channels())}")
         return value
 
 
@@ -213,7 +214,7 @@ class RuleSettings(_Model):
                 raise ValueError("a topic is only for category service")
         if self.priority is not None and self.priority not in PRIORITIES:
             raise ValueError(f"unknown priority {self.priority!r}")
-        bad = [c for c in self.channels if c not in CHANNELS]
+        bad = [c for c in self.channels if c not in customer_channels()]
         if bad:
             raise ValueError(f"unknown channel(s) {bad}")
         bad = [e for e in self.entities if e not in ENTITY_KINDS]

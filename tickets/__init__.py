@@ -2,10 +2,9 @@
 
 from tickets.clock import Clock, ManualClock, SystemClock
 from tickets.database import Database
-from tickets.messages import CHANNELS, Attachment, Channel, InboundMessage
+from tickets.messages import Attachment, Channel, InboundMessage, customer_channels
 
 __all__ = [
-    "CHANNELS",
     "Attachment",
     "Channel",
     "Clock",
@@ -13,4 +12,5 @@ __all__ = [
     "InboundMessage",
     "ManualClock",
     "SystemClock",
+    "customer_channels",
 ]

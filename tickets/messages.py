@@ -7,29 +7,92 @@ what the durable inbox stores (as JSON) and what the pipeline reads.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 
-class Channel(StrEnum):
-    EMAIL = "email"
-    MESSENGER = "messenger"
-    FACEBOOK_COMMENT = "facebook_comment"
-    TELEGRAM = "telegram"
-    ZALO = "zalo"
-    WEB_COMMENT = "web_comment"
-    PHONE = "phone"
-    API = "api"
-    SLACK = "slack"  # the agents' side: only ever an outbox channel, never a customer's
-    PORTAL = "portal"  # a supplier's own request, raised from the supplier portal
+class Channel(str):
+    """A channel messages arrive on or leave by, stored as its plain string.
+
+    Not an Enum, so that a new chat channel is one declarative line here (or one
+    `Channel.register` call in a plug-in or a test) and the rest of Switchboard learns it
+    from the channel registry. Values are interned: `Channel("zalo") is Channel.ZALO`, and
+    an unknown value raises `ValueError` as an Enum would.
+    """
+
+    __slots__ = ()
+    _known: ClassVar[dict[str, Channel]] = {}
+
+    EMAIL: ClassVar[Channel]
+    MESSENGER: ClassVar[Channel]
+    FACEBOOK_COMMENT: ClassVar[Channel]
+    TELEGRAM: ClassVar[Channel]
+    ZALO: ClassVar[Channel]
+    WEB_COMMENT: ClassVar[Channel]
+    PHONE: ClassVar[Channel]
+    API: ClassVar[Channel]
+    SLACK: ClassVar[Channel]
+    PORTAL: ClassVar[Channel]
+
+    def __new__(cls, value: object) -> Channel:
+        known = cls._known.get(value) if isinstance(value, str) else None
+        if known is None:
+            raise ValueError(f"{value!r} is not a channel")
+        return known
+
+    @classmethod
+    def register(cls, value: str) -> Channel:
+        """The channel named `value`, declared if it is new (a short snake_case name: it is
+        stored in 24-character columns and written in config files)."""
+        if not _CHANNEL_NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a channel name (a-z, 0-9, _; at most 24)")
+        known = cls._known.get(value)
+        if known is None:
+            known = cls._known[value] = str.__new__(cls, value)
+        return known
+
+    @classmethod
+    def all(cls) -> tuple[Channel, ...]:
+        return tuple(cls._known.values())
+
+    @property
+    def value(self) -> str:
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return str.__str__(self)
+
+    def __repr__(self) -> str:
+        return f"Channel({str.__str__(self)!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Channel, (str.__str__(self),)
 
 
-# what the intake API accepts: the portal writes its own channel, nobody else may
-CHANNELS: frozenset[str] = frozenset(c.value for c in Channel
-                                     if c not in (Channel.SLACK, Channel.PORTAL))
+_CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]{0,23}")
+
+Channel.EMAIL = Channel.register("email")
+Channel.MESSENGER = Channel.register("messenger")
+Channel.FACEBOOK_COMMENT = Channel.register("facebook_comment")
+Channel.TELEGRAM = Channel.register("telegram")
+Channel.ZALO = Channel.register("zalo")
+Channel.WEB_COMMENT = Channel.register("web_comment")
+Channel.PHONE = Channel.register("phone")
+Channel.API = Channel.register("api")
+Channel.SLACK = Channel.register("slack")  # the agents' side: only ever an outbox channel
+Channel.PORTAL = Channel.register("portal")  # a supplier's own request, from the portal
+
+# written by our own sides only: the intake API refuses them from anyone else
+_INTERNAL = frozenset({"slack", "portal"})
+
+
+def customer_channels() -> frozenset[str]:
+    """What the intake API accepts (and config files may name): every channel but Slack
+    and the portal, including channels registered after import."""
+    return frozenset(c.value for c in Channel.all() if c.value not in _INTERNAL)
 
 
 @dataclass(frozen=True, slots=True)

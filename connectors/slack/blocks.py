@@ -13,11 +13,6 @@ from typing import Any
 SLA_COLOURS = {"none": "#b0b7c3", "yellow": "#f2c744", "red": "#e01e5a"}
 SLA_LABELS = {"none": "trong hạn / on time", "yellow": "sắp trễ / due soon",
               "red": "trễ hạn / late"}
-CHANNEL_LABELS = {"email": "Email", "messenger": "Messenger",
-                  "facebook_comment": "Bình luận Facebook / Facebook comment",
-                  "telegram": "Telegram", "zalo": "Zalo",
-                  "web_comment": "Bình luận web / Website comment",
-                  "phone": "Hotline", "api": "API"}
 CATEGORY_OPTIONS = ("product", "supplier", "service/delivery", "service/payment",
                     "service/account", "service/other", "supplier_platform", "inquiry")
 PRIORITY_OPTIONS = ("low", "normal", "high", "urgent")
@@ -63,7 +58,7 @@ def ticket_card(ticket: Mapping[str, Any], customer: Mapping[str, Any] | None,
     first = next((m for m in ticket.get("messages", []) if m["direction"] == "in"), None)
     level = ticket.get("sla_level", "none")
     status = ticket["status"]
-    channel = CHANNEL_LABELS.get(ticket["channel"], ticket["channel"])
+    channel = ticket.get("channel_label") or ticket["channel"]
     head = (f"*{ref}* · {channel} · {status} · ưu tiên / priority {ticket['priority']} · "
             f"SLA {SLA_LABELS.get(level, level)}")
     who = _customer_line(customer)
@@ -151,8 +146,8 @@ def moved_card(ref: str, channel_id: str, reason: str) -> tuple[str, list[dict[s
                    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}]
 
 
-def customer_message(author: str, channel: str, text: str) -> str:
-    label = CHANNEL_LABELS.get(channel, channel)
+def customer_message(author: str, label: str, text: str) -> str:
+    """`label` names the channel for people (the channel registry's label)."""
     return f"💬 *{_text(author, 80)}* ({label}):\n{_text(text)}"
 
 
@@ -168,8 +163,7 @@ def transcript(messages: Sequence[Mapping[str, Any]], limit: int = 30) -> str:
     return _text(head + "\n" + "\n".join(lines), 2900)
 
 
-def reply_modal(ticket_value: str, ref: str, channel: str) -> dict[str, Any]:
-    label = CHANNEL_LABELS.get(channel, channel)
+def reply_modal(ticket_value: str, ref: str, label: str) -> dict[str, Any]:
     return {
         "type": "modal", "callback_id": "sb_reply_modal", "private_metadata": ticket_value,
         "title": {"type": "plain_text", "text": f"Trả lời {ref}"[:24]},

@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connectors.slack import blocks
+from switchboard import channels
 from switchboard.desk import actions as desk
 from switchboard.desk import slack_cards, supplier_actions
 from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
@@ -275,7 +276,8 @@ class SlackDesk:
         ref = format_ref(self.settings.tickets.ref_prefix, ticket_id)
         try:
             await self.client.views_open(trigger_id=str(body.get("trigger_id")),
-                                         view=blocks.reply_modal(str(ticket_id), ref, found))
+                                         view=blocks.reply_modal(str(ticket_id), ref,
+                                                                 channels.label(found)))
         except SlackApiError as exc:
             await self._ephemeral(channel, user, f"Không mở được / could not open the reply "
                                   f"form: {exc.response.get('error')}")

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, select, update
 
 from connectors.outbound import SendFailed
 from connectors.slack import blocks
+from switchboard import channels
 from switchboard.settings import Settings
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from tickets import outbox, queries
@@ -99,7 +100,15 @@ def to_thread(conn: Connection, settings: Settings, ticket_id: int, text: str,
 def customer_wrote(conn: Connection, settings: Settings, ticket_id: int, author: str,
                    channel: str, text: str, now: datetime) -> None:
     """A customer's (or supplier's) follow-up, as a line in the ticket's thread."""
-    to_thread(conn, settings, ticket_id, blocks.customer_message(author, channel, text), now)
+    to_thread(conn, settings, ticket_id, blocks.customer_message(
+        author, channels.label(channel), text), now)
+
+
+def supplier_wrote(conn: Connection, settings: Settings, ticket_id: int, actor: str,
+                   text: str, now: datetime) -> None:
+    """A supplier's emailed answer, for the desk only, in the ticket's thread."""
+    to_thread(conn, settings, ticket_id,
+              f"🏪 NCC *{actor}* qua email (nội bộ / internal):\n{text[:2800]}", now)
 
 
 def move_card(conn: Connection, settings: Settings, ticket_id: int, category: str,
@@ -246,6 +255,7 @@ class SlackSender:
             agent = next((a for a in settings.agents if a.name == assignee), None)
             mention = f"<@{agent.slack_user}>" if agent and agent.slack_user else assignee
         departments = {k: d.name for k, d in settings.routing.departments.items()}
+        ticket["channel_label"] = channels.label(ticket["channel"])
         return blocks.ticket_card(ticket, customer, departments, mention, supplier_name)
 
     def _transcript(self, ticket_id: int) -> str:

@@ -30,7 +30,7 @@ from sqlalchemy import ColumnElement, Connection, Table, func, select
 
 from tickets.clock import Clock
 from tickets.database import Database
-from tickets.messages import CHANNELS, Channel
+from tickets.messages import Channel, customer_channels
 from tickets.outbox import FAILED, PENDING, SENDING
 from tickets.schema import inbox, messages, outbox, tickets
 from tickets.store import OPEN_STATUSES
@@ -147,7 +147,7 @@ class DatabaseCollector(Collector):
         f = _families()
 
         for name, running in (("tickets", self.tickets), ("received", self.received)):
-            counts = dict.fromkeys(sorted(CHANNELS), 0)
+            counts = dict.fromkeys(sorted(customer_channels()), 0)
             counts.update(running.count(conn, now))
             for channel, n in counts.items():
                 f[name].add_metric([channel], n)
@@ -171,7 +171,7 @@ class DatabaseCollector(Collector):
         f["inbox_dead"].add_metric([], dead)
 
         depth = dict.fromkeys(OUTBOX_WAITING, 0)
-        failed = dict.fromkeys(sorted(c.value for c in Channel), 0)
+        failed = dict.fromkeys(sorted(c.value for c in Channel.all()), 0)
         oldest_pending: datetime | None = None
         for status, channel, n, first in conn.execute(
                 select(outbox.c.status, outbox.c.channel, func.count(),

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from tickets.messages import CHANNELS, Channel, InboundMessage
+from tickets.messages import Channel, InboundMessage, customer_channels
 
 
 class BadMessage(ValueError):
@@ -34,8 +34,9 @@ class MessageIn(BaseModel):
     @field_validator("channel")
     @classmethod
     def _channel(cls, value: str) -> str:
-        if value not in CHANNELS:
-            raise ValueError(f"unknown channel {value!r}; channels are {sorted(CHANNELS)}")
+        if value not in customer_channels():
+            raise ValueError(f"unknown channel {value!r}; channels are "
+                             f"{sorted(customer_channels())}")
         return value
 
     @field_validator("text")

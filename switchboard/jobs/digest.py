@@ -15,7 +15,7 @@ from switchboard.jobs.spikes import recipients
 from switchboard.settings import Settings
 from tickets import outbox
 from tickets.database import Database
-from tickets.messages import CHANNELS, Channel, OutboundMessage
+from tickets.messages import Channel, OutboundMessage, customer_channels
 from tickets.schema import alerts_sent
 
 
@@ -57,7 +57,8 @@ def send(settings: Settings, db: Database, now: datetime) -> bool:
     departments = {k: d.name for k, d in settings.routing.departments.items()}
     with db.read() as conn:
         report = reports.build(conn, reports.Filters(day, day), settings.zone,
-                               settings.tickets.ref_prefix, now, sorted(CHANNELS), departments)
+                               settings.tickets.ref_prefix, now, sorted(customer_channels()),
+                               departments)
     link = (f"{settings.portal.base_url.rstrip('/')}/dashboard?since={day.isoformat()}"
             f"&until={day.isoformat()}")
     text = compose(report, day, link)

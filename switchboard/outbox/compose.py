@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 
+from switchboard import channels
 from switchboard.settings import Settings
 from tickets import outbox, store
 from tickets.messages import Channel, OutboundMessage
@@ -116,31 +117,16 @@ class CannotReply(Exception):
     """A reply that cannot be composed (no channel support yet, nobody to write to)."""
 
 
-MESSENGER_WINDOW = timedelta(hours=24)
-CHATS = (Channel.MESSENGER, Channel.FACEBOOK_COMMENT, Channel.TELEGRAM, Channel.ZALO,
-         Channel.WEB_COMMENT)
-
-
 def compose_chat(settings: Settings, ticket_id: int, channel: Channel, meta: dict[str, str],
                  text: str, automatic: bool) -> OutboundMessage:
-    """An answer on a chat or comment channel, addressed from the customer's own message."""
-    ref = format_ref(settings.tickets.ref_prefix, ticket_id)
-    sender = meta.get("from", "")
-    thread: dict[str, object]
-    if channel is Channel.MESSENGER:
-        recipient, thread = meta.get("psid", sender), {"page_id": meta.get("page_id")}
-    elif channel is Channel.FACEBOOK_COMMENT:
-        recipient = sender
-        thread = {"comment_id": meta.get("comment_id"), "post_id": meta.get("post_id"),
-                  "private_reply": settings.channels.messenger.private_replies}
-    elif channel is Channel.TELEGRAM:
-        recipient, thread = meta.get("chat_id", sender), {"chat_id": meta.get("chat_id")}
-    elif channel is Channel.ZALO:
-        recipient, thread = meta.get("user_id", sender), {"user_id": meta.get("user_id")}
-    else:
-        recipient = sender
-        thread = {"comment_id": meta.get("comment_id"), "product_id": meta.get("product_id")}
-    return OutboundMessage(channel=channel, recipient=recipient, text=text, ticket_ref=ref,
+    """An answer on a chat or comment channel, addressed (by the channel's registry entry)
+    from the metadata of the customer's own message."""
+    conversation, spec = channels.conversation(channel), channels.spec_of(channel)
+    if conversation is None or spec is None:
+        raise CannotReply(f"{channel} is not a chat channel")
+    recipient, thread = conversation.address(meta, spec.settings(settings.channels))
+    return OutboundMessage(channel=channel, recipient=recipient, text=text,
+                           ticket_ref=format_ref(settings.tickets.ref_prefix, ticket_id),
                            automatic=automatic, thread=thread)
 
 
@@ -156,7 +142,8 @@ def compose_reply(conn: Connection, settings: Settings, secret: bytes, ticket_id
             raise CannotReply("the ticket has no email from the customer to answer")
         return compose_email(settings, secret, ticket_id, thread, text, html,
                              automatic=False)
-    if channel not in {c.value for c in CHATS}:
+    conversation = channels.conversation(str(channel))
+    if conversation is None:
         raise CannotReply(f"a {channel} ticket is answered outside Switchboard "
                           "(call the customer back, or answer on another channel)")
     last = conn.execute(
@@ -166,11 +153,12 @@ def compose_reply(conn: Connection, settings: Settings, secret: bytes, ticket_id
         .order_by(messages.c.id.desc()).limit(1)).first()
     if last is None:
         raise CannotReply(f"the ticket has no {channel} message from the customer to answer")
-    if channel == Channel.MESSENGER.value and now is not None and \
-            now - last.created_at > MESSENGER_WINDOW:
+    window = conversation.reply_window
+    if window is not None and now is not None and now - last.created_at > window:
         hours = (now - last.created_at).total_seconds() / 3600
-        raise CannotReply(f"outside Messenger's 24-hour window: the customer last wrote "
-                          f"{hours:.0f} hours ago, so Messenger would refuse the answer; "
-                          "ask them to write again, or answer on another channel")
+        raise CannotReply(f"outside {conversation.label}'s {window.total_seconds() / 3600:.0f}"
+                          f"-hour window: the customer last wrote {hours:.0f} hours ago, so "
+                          f"{conversation.label} would refuse the answer; ask them to write "
+                          "again, or answer on another channel")
     return compose_chat(settings, ticket_id, Channel(channel), dict(last.meta or {}), text,
                         automatic=False)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from router.language import detect_language
+from switchboard import channels
 from switchboard.outbox.compose import (
     EmailThread,
     clean_subject,
@@ -27,9 +28,6 @@ from tickets.messages import Channel, InboundMessage
 from tickets.refs import format_ref
 from tickets.store import JournalEntry
 
-CHAT_ACKS = {Channel.MESSENGER: "messenger", Channel.TELEGRAM: "telegram",
-             Channel.ZALO: "zalo"}
-
 
 class Acknowledger:
     def __init__(self, settings: Settings, secret: bytes, templates: Templates) -> None:
@@ -40,7 +38,8 @@ class Acknowledger:
     def after_open(self, conn: Connection, ticket_id: int, department: str,
                    message: InboundMessage, customer_name: str | None,
                    now: datetime) -> JournalEntry | None:
-        if message.channel in CHAT_ACKS:
+        conversation = channels.conversation(message.channel)
+        if conversation is not None and conversation.acknowledges:
             return self._chat(conn, ticket_id, department, message, customer_name, now)
         if message.channel is not Channel.EMAIL:
             return None
@@ -99,9 +98,12 @@ class Acknowledger:
     def _chat(self, conn: Connection, ticket_id: int, department: str,
               message: InboundMessage, customer_name: str | None,
               now: datetime) -> JournalEntry | None:
-        """A short acknowledgement on Messenger, Telegram or Zalo, in the customer's
-        language, at most `max_per_sender` per `window` (the email limits)."""
-        channel_settings = getattr(self.settings.channels, CHAT_ACKS[message.channel])
+        """A short acknowledgement on a chat channel that acknowledges (Messenger, Telegram,
+        Zalo), in the customer's language, at most `max_per_sender` per `window` (the email
+        limits)."""
+        spec = channels.spec_of(message.channel)
+        assert spec is not None
+        channel_settings = spec.settings(self.settings.channels)
         if not (channel_settings.enabled and channel_settings.acknowledge):
             return None
         policy = self.settings.email.acknowledgements

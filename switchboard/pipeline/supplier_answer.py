@@ -42,6 +42,4 @@ def _note(ctx: Context, conn: Connection, message: InboundMessage, supplier_id: 
         "supplier_note", f"by email ({how}): {message.text[:1000]}", actor=actor,
         data={"supplier_id": supplier_id})])
     store.update_ticket(conn, ticket_id, {"updated_at": now})
-    slack_cards.to_thread(conn, ctx.settings, ticket_id,
-                          f"🏪 NCC *{actor}* qua email (nội bộ / internal):\n"
-                          f"{message.text[:2800]}", now)
+    slack_cards.supplier_wrote(conn, ctx.settings, ticket_id, actor, message.text, now)

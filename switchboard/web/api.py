@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard.desk import actions as desk
@@ -17,7 +17,7 @@ from switchboard.intake.message import BadMessage, parse_message
 from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from switchboard.timefmt import localize
-from switchboard.web.auth import Principal, authenticate
+from switchboard.web.common import Caller, deliver, read_limited, runtime
 from switchboard.web.schemas import CustomerOut, Health, Queued, TicketDetailOut, TicketPage
 from tickets import inbox, queries, store
 from tickets.customers import Tier
@@ -25,31 +25,6 @@ from tickets.identities import normalize_email, normalize_phone
 from tickets.refs import parse_ref
 
 router = APIRouter()
-
-
-def runtime(request: Request) -> Any:
-    return request.app.state.runtime
-
-
-def principal(request: Request) -> Principal:
-    return authenticate(request, runtime(request).settings.auth.tokens)
-
-
-Caller = Annotated[Principal, Depends(principal)]
-
-
-async def read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                            f"body is {declared} bytes; the limit is {limit}")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                                f"body exceeds the limit of {limit} bytes")
-    return bytes(body)
 
 
 @router.post("/api/messages", status_code=202, response_model=Queued,
@@ -67,8 +42,6 @@ async def post_message(request: Request, response: Response, caller: Caller) -> 
     except BadMessage as exc:
         code = 400 if str(exc).startswith(("malformed", "body is not", "expected")) else 422
         raise HTTPException(code, str(exc)) from None
-
-    from switchboard.web.webhooks import deliver
 
     created = await deliver(request, inbound)
     if not created:

@@ -38,7 +38,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
         await services.start()
         app.state.worker = services.worker
         app.state.inbox_writer = services.inbox_writer
-        app.state.telegram = services.telegram
+        app.state.bots = services.bots
         if not rt.settings.auth.tokens or not any(t.token for t in rt.settings.auth.tokens):
             log.warning("no API tokens configured (auth.tokens): /api answers 401 to everyone")
         try:
@@ -53,7 +53,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.include_router(router)
     app.include_router(calls)
     app.include_router(metrics_router(rt))
-    app.router.routes.extend(webhook_routes)
+    app.router.routes.extend(webhook_routes())
     app.router.routes.extend(slack_routes)
     app.state.pages = pages.templates_for(rt.settings.templates_dir)
     app.include_router(pages.router)

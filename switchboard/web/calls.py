@@ -19,9 +19,8 @@ from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from switchboard.intake.message import validation_reason
-from switchboard.web.api import Caller, read_limited, runtime
+from switchboard.web.common import Caller, deliver, read_limited, runtime
 from switchboard.web.schemas import Queued
-from switchboard.web.webhooks import deliver
 from tickets.identities import normalize_phone
 from tickets.messages import Channel, InboundMessage
 from tickets.refs import parse_ref

@@ -18,7 +18,7 @@ from switchboard.desk.accounts import Session
 from switchboard.insight import reports
 from switchboard.web import charts
 from switchboard.web.pages import current, render, rt_of
-from tickets.messages import CHANNELS, Channel
+from tickets.messages import Channel, customer_channels
 from tickets.schema import suppliers
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +45,7 @@ def _filters(request: Request, session: Session, since: str, until: str, departm
         raise HTTPException(422, f"unknown department {department!r}")
     if department and scope and department not in scope:
         raise HTTPException(403, "not one of your departments")
-    if channel and channel not in CHANNELS | {Channel.PORTAL.value}:
+    if channel and channel not in customer_channels() | {Channel.PORTAL.value}:
         raise HTTPException(422, f"unknown channel {channel!r}")
     return reports.Filters(start, end, department or None, channel or None, supplier or None,
                            tuple(scope))
@@ -56,7 +56,7 @@ def _report(request: Request, session: Session, f: reports.Filters) -> reports.R
     departments = {k: d.name for k, d in rt.settings.routing.departments.items()}
     with rt.db.read() as conn:
         return reports.build(conn, f, rt.settings.zone, rt.settings.tickets.ref_prefix,
-                             rt.clock.now(), sorted(CHANNELS), departments)
+                             rt.clock.now(), sorted(customer_channels()), departments)
 
 
 @router.get("/dashboard")
@@ -82,7 +82,7 @@ def dashboard(request: Request, since: str = "", until: str = "", department: st
     departments = {k: d.name for k, d in rt.settings.routing.departments.items()
                    if not session.user.departments or k in session.user.departments}
     return render(request, "web/dashboard.html.j2", session=session, r=report, chart=chart,
-                  query=query, departments=departments, channels=sorted(CHANNELS),
+                  query=query, departments=departments, channels=sorted(customer_channels()),
                   supplier_names=supplier_names, f=f)
 
 

@@ -20,8 +20,8 @@ from switchboard.desk import actions as desk
 from switchboard.desk import supplier_actions
 from switchboard.desk.supplier_actions import PROPOSAL_KINDS, NotYours
 from switchboard.outbox.compose import CannotReply
+from switchboard.web.common import deliver
 from switchboard.web.pages import check_csrf, current, render, rt_of
-from switchboard.web.webhooks import deliver
 from tickets.messages import Channel, InboundMessage
 from tickets.refs import parse_ref
 

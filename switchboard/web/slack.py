@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from connectors.slack.app import dispatch
-from switchboard.web.api import read_limited, runtime
+from switchboard.web.common import read_limited, runtime
 
 
 async def slack_events(request: Request) -> Response:

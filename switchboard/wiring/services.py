@@ -23,9 +23,10 @@ from switchboard.jobs.spikes import SpikeWatch
 from switchboard.outbox.dispatcher import Dispatcher
 from switchboard.pipeline.worker import Worker
 from switchboard.ticket_rules.sla_keeper import keeper_for
-from switchboard.wiring.chats import chat_senders, telegram_bot
+from switchboard.wiring.chats import chat_senders
 from switchboard.wiring.email import email_sender, make_intake, pollers, start_smtp
 from switchboard.wiring.slack import Slack, delivery_notices, make_slack
+from switchboard.wiring.telegram import telegram_bot
 
 log = logging.getLogger("switchboard")
 
@@ -43,6 +44,8 @@ class Services:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.inbox_writer: InboxWriter | None = None
         self.telegram: TelegramConnector | None = None
+        # bots that take their platform's webhook (web/webhooks hands them the updates)
+        self.bots: dict[str, TelegramConnector] = {}
         self._telegram_sender: Sender | None = None
         self._senders: dict[str, Sender] | None = None
         self.slack: Slack | None = None
@@ -89,7 +92,9 @@ class Services:
         bot = telegram_bot(rt.settings, self.inbox_writer, rt.templates)
         if bot is not None:
             self.telegram, self._telegram_sender = bot
-            if rt.settings.channels.telegram.mode == "polling" and self.run_intake:
+            if rt.settings.channels.telegram.mode == "webhook":
+                self.bots["telegram"] = self.telegram
+            elif self.run_intake:
                 self._tasks.append(asyncio.create_task(self.telegram.poll(),
                                                        name="telegram-polling"))
         if self.run_worker:

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Connection
 
 from connectors.slack.app import make_app
-from connectors.slack.blocks import CHANNEL_LABELS
+from switchboard import channels
 from switchboard.desk import slack_cards
 from switchboard.desk.slack_actions import SlackDesk
 from switchboard.desk.slack_cards import SlackSender
@@ -76,7 +76,7 @@ def delivery_notices(settings: Settings) -> OnDelivery | None:
         if channel is Channel.SLACK or item.ticket_id is None or (
                 state == "sent" and item.kind != "reply"):
             return
-        label = CHANNEL_LABELS.get(channel.value, channel.value)
+        label = channels.label(channel.value)
         text = (f"✅ Đã gửi cho khách qua {label} / delivered to the customer"
                 if state == "sent" else
                 f"⚠️ Không gửi được cho khách qua {label} / not delivered ({item.kind}): "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -184,7 +184,6 @@ def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str
     from collections.abc import Iterable
     from concurrent.futures import ProcessPoolExecutor
 
-    from connectors.email.sources import raw_messages
     from switchboard.bootstrap import make_queue
 
     clock = SystemClock()
@@ -218,16 +217,7 @@ def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str
                 batch = []
         drain(batch)
 
-    if path.is_dir():
-        items = [(str(f), str(f)) for f in sorted(path.rglob("*.eml"))]
-    else:  # an mbox: split it into files first so the parsers can share the work
-        spool = Path(settings.email.raw_dir) / "spool"
-        spool.mkdir(parents=True, exist_ok=True)
-        items = []
-        for number, (origin, raw) in enumerate(raw_messages(path)):
-            spooled = spool / f"{number:08d}.eml"
-            spooled.write_bytes(raw)
-            items.append((origin, str(spooled)))
+    items = _mail_files(settings, path)
     workers = workers or min(os.cpu_count() or 1, 4)
     if workers > 1 and len(items) >= 200:
         with ProcessPoolExecutor(workers, initializer=_start_parser,
@@ -238,13 +228,36 @@ def ingest_eml(settings: Settings, db: Database, path: Path, echo: Callable[[str
     else:
         _start_parser(settings)
         consume(_parse_file(item) for item in items)
+    echo(_eml_summary(path, len(items), counts, failed))
+    return counts
+
+
+def _mail_files(settings: Settings, path: Path) -> list[tuple[str, str]]:
+    """(origin, file) for each message: the parsers read files by name, so an mbox is split
+    into a spool of files first and each worker process can take its share."""
+    from connectors.email.sources import raw_messages
+
+    if path.is_dir():
+        return [(str(f), str(f)) for f in sorted(path.rglob("*.eml"))]
+    spool = Path(settings.email.raw_dir) / "spool"
+    spool.mkdir(parents=True, exist_ok=True)
+    items: list[tuple[str, str]] = []
+    for number, (origin, raw) in enumerate(raw_messages(path)):
+        spooled = spool / f"{number:08d}.eml"
+        spooled.write_bytes(raw)
+        items.append((origin, str(spooled)))
+    return items
+
+
+def _eml_summary(path: Path, read: int, counts: Mapping[str, int], unreadable: int) -> str:
+    """The closing line an operator checks a migration by: what became of every message,
+    and that the failed ones are not lost but wait for the worker's retries."""
     summary = ", ".join(f"{n} {a}" for a, n in sorted(counts.items())) or "nothing to do"
     retry = counts.get("failed", 0)
-    echo(f"{len(items)} messages read from {path}: {summary}"
-         + (f"; {failed} unreadable" if failed else "")
-         + (f"; the {retry} failed wait in the inbox for the worker's retries"
-            if retry else ""))
-    return counts
+    return (f"{read} messages read from {path}: {summary}"
+            + (f"; {unreadable} unreadable" if unreadable else "")
+            + (f"; the {retry} failed wait in the inbox for the worker's retries"
+               if retry else ""))
 
 
 def show_ticket(settings: Settings, db: Database, ref: str, as_json: bool,

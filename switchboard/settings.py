@@ -84,7 +84,7 @@ class QueueSettings(_Model):
 class HttpSettings(_Model):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
-    max_body_bytes: int = Field(262_144, ge=1024)
+    max_body_bytes: int = Field(2_097_152, ge=65_536)
 
 
 class TokenSettings(_Model):

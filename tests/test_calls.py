@@ -7,11 +7,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from switchboard.bootstrap import Runtime
 from switchboard.web import create_app
+from switchboard.web.calls import CALLER
 from tests.helpers import message_count, ticket_count
 from tickets.database import Database
+from tickets.identities import normalize_phone
 
 ADMIN = {"Authorization": "Bearer admin-secret"}
 AGENT = {"Authorization": "Bearer agent-secret"}
@@ -109,9 +113,16 @@ def test_malformed_oversized_and_unauthenticated_calls(client: TestClient,
     bad = client.post("/api/calls", content=b"{nope", headers=ADMIN)
     assert bad.status_code == 400
     huge = client.post("/api/calls", headers=ADMIN, json={
-        "caller": "0912345678", "summary": "x" * 2_000_000})
+        "caller": "0912345678", "summary": "x" * 3_000_000})
     assert huge.status_code == 413
     assert client.post("/api/calls", json={"caller": "0912345678", "summary": "x"}
                        ).status_code == 401
     assert call(client, {"caller": "0912345678", "summary": "ok"}, AGENT).status_code == 202
     assert runtime.pipeline.run_batch()[0].action == "created"
+
+
+@given(st.from_regex(CALLER, fullmatch=True))
+@settings(max_examples=500, deadline=None)
+def test_every_caller_the_api_document_allows_is_a_phone_number(caller: str) -> None:
+    """The OpenAPI document promises `CALLER`; the server must then find a phone in it."""
+    assert normalize_phone(caller.strip()) is not None

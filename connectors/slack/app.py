@@ -78,7 +78,16 @@ def make_app(client: AsyncWebClient, signing_secret: str, desk: SlackDeskPort) -
 
 async def dispatch(app: AsyncApp, body: bytes, headers: Mapping[str, str],
                    query: str = "") -> BoltResponse:
-    """One HTTP request from Slack (already size-limited by the caller)."""
+    """One HTTP request from Slack (already size-limited by the caller).
+
+    slack_sdk's SignatureVerifier calls `int()` on `X-Slack-Request-Timestamp`, so a
+    timestamp that is not a number would escape bolt as a 500: refused here as the 401 a
+    bad signature gets."""
+    stamp = str(headers.get("x-slack-request-timestamp") or "").strip()
+    if not stamp.isascii() or not stamp.isdigit():
+        return BoltResponse(status=401, body='{"detail": "missing or malformed '
+                            'X-Slack-Request-Timestamp"}',
+                            headers={"content-type": "application/json"})
     given: dict[str, str | Sequence[str]] = dict(headers)
     return await app.async_dispatch(AsyncBoltRequest(body=body.decode("utf-8", "replace"),
                                                      query=query, headers=given))

@@ -30,6 +30,8 @@ from aiogram.exceptions import (
 from aiogram.filters import CommandStart
 from aiogram.methods import TelegramMethod
 from aiogram.types import Message, Update
+from aiogram.types.update import UpdateTypeLookupError
+from pydantic import ValidationError
 
 from connectors.outbound import SendFailed
 from connectors.webhooks import WebhookError, same
@@ -118,7 +120,16 @@ class TelegramConnector:
 
     async def feed(self, update: dict[str, Any]) -> None:
         """One webhook update. Raises only if delivery to the inbox failed (the HTTP layer
-        then answers 500 and Telegram retries)."""
+        then answers 500 and Telegram retries). An update of a kind this aiogram does not
+        know (a newer Bot API, or nonsense with a valid secret) is logged and ignored:
+        aiogram would raise on it, and Telegram would retry it for a day."""
+        try:
+            kind = Update.model_validate(update, context={"bot": self.bot}).event_type
+        except (ValidationError, UpdateTypeLookupError):
+            log.info("telegram: ignored an update of no known type (update_id %s)",
+                     update.get("update_id"))
+            return
+        log.debug("telegram: %s update", kind)
         result: Any = await self.dispatcher.feed_webhook_update(self.bot, update)
         if isinstance(result, TelegramMethod):
             try:

@@ -7,13 +7,26 @@ the same words.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tickets.messages import Channel, InboundMessage, customer_channels
+
+# Blank is NUL (removed anyway), what Python's str.isspace() calls white space, and the
+# BOM, which JavaScript's \s includes: spelled out, so that a JSON Schema pattern and this
+# code agree on what an empty text is whichever regex dialect a client uses.
+BLANK = ("\x00\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f"
+         "\u3000\ufeff")
+CONTENT = f"[^{BLANK}]"  # a pattern: somewhere in the string, something to read
+_CONTENT = re.compile(CONTENT)
+
+
+def has_content(value: str) -> bool:
+    return _CONTENT.search(value) is not None
 
 
 class BadMessage(ValueError):
@@ -42,8 +55,15 @@ class MessageIn(BaseModel):
     @field_validator("text")
     @classmethod
     def _text(cls, value: str) -> str:
-        if not value.strip():
+        if not has_content(value):
             raise ValueError("text is empty")
+        return value
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if not has_content(value):
+            raise ValueError("from is blank: say who wrote")
         return value
 
     @property
@@ -54,11 +74,21 @@ class MessageIn(BaseModel):
         key = self.dedup_key
         if not key:
             raise BadMessage("external_id (or id) is required: it is the dedup key")
+        # NUL is valid JSON and invalid in PostgreSQL text: removed, as the email parser does
         return InboundMessage(
-            channel=Channel(self.channel), external_id=key, sender=self.sender.strip(),
-            text=self.text, received_at=received_at, sender_name=self.sender_name,
-            subject=self.subject,
+            channel=Channel(self.channel), external_id=key,
+            sender=_no_nul(self.sender).strip(), text=_no_nul(self.text),
+            received_at=received_at, sender_name=_no_nul(self.sender_name),
+            subject=_no_nul(self.subject),
         )
+
+
+@overload
+def _no_nul(value: str) -> str: ...
+@overload
+def _no_nul(value: None) -> None: ...
+def _no_nul(value: str | None) -> str | None:
+    return value.replace("\x00", "") if value else value
 
 
 def validation_reason(exc: ValidationError) -> str:

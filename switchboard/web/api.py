@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from switchboard.desk import actions as desk
 from switchboard.desk import slack_cards
-from switchboard.intake.message import BadMessage, parse_message
+from switchboard.intake.message import CONTENT, BadMessage, has_content, parse_message
 from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from switchboard.timefmt import localize
-from switchboard.web.common import Caller, deliver, read_limited, runtime
+from switchboard.web.common import Caller, deliver, problems, read_limited, runtime
+from switchboard.web.contract import max_text
 from switchboard.web.schemas import CustomerOut, Health, Queued, TicketDetailOut, TicketPage
 from tickets import inbox, queries, store
 from tickets.customers import Tier
@@ -28,14 +29,15 @@ router = APIRouter()
 
 
 @router.post("/api/messages", status_code=202, response_model=Queued,
-             responses={200: {"model": Queued}, 400: {}, 401: {}, 413: {}, 422: {}},
+             responses={200: {"model": Queued, "description": "a replay: queued before"},
+                        **problems(400, 401, 413, 422)},
              tags=["intake"])
 async def post_message(request: Request, response: Response, caller: Caller) -> Queued:
     """Queue one message `{"external_id", "channel", "from", "subject"?, "text"}`."""
     rt = runtime(request)
     raw = await read_limited(request, rt.settings.http.max_body_bytes)
     try:
-        message = parse_message(raw, rt.settings.tickets.max_text_chars)
+        message = parse_message(raw, max_text(rt.settings))
         if not message.external_id:
             raise BadMessage("external_id: is required (the platform's id, the dedup key)")
         inbound = message.to_inbound(rt.clock.now())
@@ -50,20 +52,26 @@ async def post_message(request: Request, response: Response, caller: Caller) -> 
                   external_id=inbound.external_id)
 
 
-@router.get("/api/tickets", response_model=TicketPage, tags=["tickets"])
+Name = Annotated[str | None, Query(max_length=64)]
+MAX_OFFSET = 1_000_000_000  # beyond any real list; SQLite's integers overflow far later
+
+
+@router.get("/api/tickets", response_model=TicketPage, tags=["tickets"],
+            responses=problems(401, 422))
 def list_tickets(
     request: Request,
     caller: Caller,
-    status_: Annotated[str | None, Query(alias="status")] = None,
-    category: str | None = None,
-    topic: str | None = None,
-    department: str | None = None,
-    supplier: str | None = None,
-    channel: str | None = None,
-    sla: Annotated[str | None, Query(description="none, yellow or red")] = None,
-    q: Annotated[str | None, Query(description="text in the subject or messages")] = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=64)] = None,
+    category: Name = None,
+    topic: Name = None,
+    department: Name = None,
+    supplier: Name = None,
+    channel: Name = None,
+    sla: Annotated[str | None, Query(description="none, yellow or red", max_length=64)] = None,
+    q: Annotated[str | None, Query(description="text in the subject or messages",
+                                   max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     rt = runtime(request)
     f = queries.TicketFilter(status=status_, category=category, topic=topic,
@@ -76,8 +84,12 @@ def list_tickets(
             "offset": offset}
 
 
-@router.get("/api/tickets/{ref}", response_model=TicketDetailOut, tags=["tickets"])
-def get_ticket(request: Request, ref: str, caller: Caller) -> dict[str, Any]:
+Ref = Annotated[str, Path(max_length=64, description="a ticket reference such as MC-12")]
+
+
+@router.get("/api/tickets/{ref}", response_model=TicketDetailOut, tags=["tickets"],
+            responses=problems(401, 404, 422))
+def get_ticket(request: Request, ref: Ref, caller: Caller) -> dict[str, Any]:
     rt = runtime(request)
     ticket_id = parse_ref(ref)
     if ticket_id is None:
@@ -92,7 +104,15 @@ def get_ticket(request: Request, ref: str, caller: Caller) -> dict[str, Any]:
 
 class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=50_000)
+    # something to read: an answer of blanks would reach the customer as an empty message
+    text: str = Field(min_length=1, max_length=50_000, json_schema_extra={"pattern": CONTENT})
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        if not has_content(value):
+            raise ValueError("text is empty")
+        return value
     html: str | None = Field(None, max_length=200_000)
 
 
@@ -103,8 +123,8 @@ class ReplyQueued(BaseModel):
 
 
 @router.post("/api/tickets/{ref}/replies", status_code=202, response_model=ReplyQueued,
-             tags=["tickets"])
-def reply(request: Request, ref: str, body: ReplyIn, caller: Caller) -> ReplyQueued:
+             tags=["tickets"], responses=problems(400, 401, 404, 409, 422))
+def reply(request: Request, ref: Ref, body: ReplyIn, caller: Caller) -> ReplyQueued:
     """Answer the customer on their channel; sent by the outbox, delivery shown on the
     ticket."""
     rt = runtime(request)
@@ -135,29 +155,41 @@ def reply(request: Request, ref: str, body: ReplyIn, caller: Caller) -> ReplyQue
     return ReplyQueued(status="queued", ticket=message.ticket_ref, outbox_id=outbox_id)
 
 
-@router.get("/api/customers", response_model=CustomerOut, tags=["customers"])
-def get_customer(request: Request, caller: Caller, phone: str | None = None,
-                 email: str | None = None) -> dict[str, Any]:
+@router.get("/api/customers", response_model=CustomerOut, tags=["customers"],
+            responses=problems(401, 404, 422))
+def get_customer(
+    request: Request, caller: Caller,
+    phone: Annotated[str | None, Query(max_length=64, description="in any spelling")] = None,
+    email: Annotated[str | None, Query(max_length=320)] = None,
+) -> dict[str, Any]:
+    """The customer with this phone and/or this email (both given: the customer who has
+    both). A lookup that names nobody finds nobody: 404, saying why."""
     rt = runtime(request)
-    if bool(phone) == bool(email):
-        raise HTTPException(422, "give exactly one of phone= or email=")
-    if phone:
-        kind, value = "phone", normalize_phone(phone)
-    else:
-        kind, value = "email", normalize_email(email or "")
-    if value is None:
-        raise HTTPException(422, f"{phone or email!r} is not a valid {kind}")
+    given: list[tuple[str, str]] = []
+    for kind, raw, normal in (("phone", phone, normalize_phone), ("email", email,
+                                                                  normalize_email)):
+        if raw:
+            value = normal(raw)
+            if value is None:
+                raise HTTPException(404, f"no customer with {kind} {raw!r} "
+                                    f"(not a valid {kind})")
+            given.append((kind, value))
+    if not given:
+        raise HTTPException(404, "say which customer: phone= or email=")
     tiers = [Tier(t.name, t.min_spend) for t in rt.settings.customers.tiers]
     with rt.db.read() as conn:
-        customer_id = queries.customer_by_identity(conn, kind, value)
+        found = {queries.customer_by_identity(conn, kind, value) for kind, value in given}
+        customer_id = found.pop() if len(found) == 1 else None
         profile = None if customer_id is None else queries.customer_profile(
             conn, rt.settings.tickets.ref_prefix, customer_id, tiers, rt.clock.now())
     if profile is None:
-        raise HTTPException(404, f"no customer with {kind} {value}")
+        raise HTTPException(404, "no customer with " + " and ".join(
+            f"{kind} {value}" for kind, value in given))
     return dict(localize(profile, rt.settings.zone))
 
 
-@router.get("/healthz", response_model=Health, tags=["operations"])
+@router.get("/healthz", response_model=Health, tags=["operations"],
+            responses={503: {"model": Health, "description": "the database is unavailable"}})
 def healthz(request: Request, response: Response) -> dict[str, Any]:
     rt = runtime(request)
     try:

@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from switchboard.bootstrap import Runtime
-from switchboard.web import pages
+from switchboard.web import contract, pages
 from switchboard.web.api import router
 from switchboard.web.calls import router as calls
 from switchboard.web.dashboard import router as dashboard_router
@@ -59,6 +59,8 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.include_router(pages.router)
     app.include_router(portal_router)
     app.include_router(dashboard_router)
+
+    contract.install(app, rt.settings)
 
     @app.exception_handler(pages.LoginRequired)
     async def login_required(request: Request, _exc: pages.LoginRequired) -> Response:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import HTTPException, Request, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from switchboard.web.auth import Principal, authenticate
+from switchboard.web.schemas import Problem
 from tickets import inbox
 from tickets.messages import InboundMessage
 
@@ -19,11 +21,36 @@ def runtime(request: Request) -> Any:
     return request.app.state.runtime
 
 
-def principal(request: Request) -> Principal:
+# declared so that the OpenAPI document says every /api route wants a bearer token;
+# `authenticate` does the checking (constant time, roles, departments)
+_bearer = HTTPBearer(auto_error=False, scheme_name="token",
+                     description="a token from `auth.tokens` in config.yaml")
+
+
+def principal(request: Request,
+              _given: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+              ) -> Principal:
     return authenticate(request, runtime(request).settings.auth.tokens)
 
 
-Caller = Annotated[Principal, Depends(principal)]
+Caller = Annotated[Principal, Security(principal)]
+
+# Every error the API answers has one shape, `{"detail": "what was wrong"}` (Problem);
+# each route declares which of these it can answer.
+_ERRORS = {
+    400: "malformed body (not JSON, not UTF-8, not an object)",
+    401: "no bearer token, or not a known one",
+    404: "no such ticket or customer (or not in the caller's departments)",
+    409: "the request conflicts with the ticket's state (e.g. nobody to answer)",
+    413: "the body is larger than the configured limit",
+    422: "a field or parameter is missing or invalid; `detail` names it",
+    503: "the database is unavailable",
+}
+
+
+def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, all in the Problem shape."""
+    return {code: {"model": Problem, "description": _ERRORS[code]} for code in codes}
 
 
 async def read_limited(request: Request, limit: int) -> bytes:

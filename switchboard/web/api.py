@@ -53,6 +53,12 @@ async def post_message(request: Request, response: Response, caller: Caller) -> 
 
 
 Name = Annotated[str | None, Query(max_length=64)]
+
+
+def _text(value: str | None) -> str | None:
+    """A query value as the store can compare it: nothing stored holds NUL (PostgreSQL text
+    cannot), so a NUL in a filter only removes itself rather than failing the query."""
+    return value.replace("\x00", "") if value else value
 MAX_OFFSET = 1_000_000_000  # beyond any real list; SQLite's integers overflow far later
 
 
@@ -74,9 +80,10 @@ def list_tickets(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     rt = runtime(request)
-    f = queries.TicketFilter(status=status_, category=category, topic=topic,
-                             department=department, supplier_id=supplier, channel=channel,
-                             sla_level=sla, text=q, departments=caller.departments)
+    f = queries.TicketFilter(status=_text(status_), category=_text(category),
+                             topic=_text(topic), department=_text(department),
+                             supplier_id=_text(supplier), channel=_text(channel),
+                             sla_level=_text(sla), text=_text(q), departments=caller.departments)
     with rt.db.read() as conn:
         items, total = queries.list_tickets(conn, rt.settings.tickets.ref_prefix, f, limit,
                                             offset)

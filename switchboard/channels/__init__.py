@@ -7,7 +7,9 @@ Adding a channel: `connectors/<name>/`, a module here with its `SPEC`, one line 
 `registry.py`, and the declarative lines the README's "Adding a channel" lists.
 
 May import `connectors` (the chat connectors: only this package and `wiring` do), `tickets`
-and `settings`; nothing else of `switchboard`.
+and `settings`; nothing else of `switchboard`. The connectors (aiogram, httpx) are imported
+inside the functions that use them: the pipeline reads this registry, and `switchboard
+classify` or `ingest-eml` should not pay seconds of imports for platforms they never call.
 """
 
 from switchboard.channels.registry import (

@@ -9,10 +9,6 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
-
-from connectors.facebook import webhook
-from connectors.facebook.sender import GraphSender
 from connectors.outbound import Sender
 from connectors.webhooks import Parsed, json_object
 from switchboard.channels.spec import ChannelSpec, Conversation, Webhook
@@ -20,15 +16,23 @@ from tickets.messages import Channel
 
 
 def read(body: bytes, headers: Mapping[str, str], config: Any, now: datetime) -> Parsed:
+    from connectors.facebook import webhook
+
     webhook.verify_signature(body, headers.get("x-hub-signature-256"), config.app_secret)
     return webhook.parse(json_object(body), now)
 
 
 def subscribe(query: Mapping[str, str], config: Any) -> str:
+    from connectors.facebook import webhook
+
     return webhook.verify_subscription(query, config.verify_token)
 
 
 def sender(config: Any, timeout: float) -> Sender:
+    import httpx
+
+    from connectors.facebook.sender import GraphSender
+
     return GraphSender(config.graph_url, config.page_id, config.page_access_token,
                        httpx.AsyncClient(timeout=timeout))
 

@@ -9,13 +9,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from connectors.telegram.bot import verify_secret
 from connectors.webhooks import Parsed, WebhookError, json_object
 from switchboard.channels.spec import ChannelSpec, Conversation, Webhook
 from tickets.messages import Channel
 
 
 def read(body: bytes, headers: Mapping[str, str], config: Any, now: datetime) -> Parsed:
+    from connectors.telegram.bot import verify_secret  # aiogram: loaded where it runs
+
     verify_secret(headers.get("x-telegram-bot-api-secret-token"), config.webhook_secret)
     data = json_object(body)
     if not isinstance(data.get("update_id"), int):

@@ -9,11 +9,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from connectors.outbound import Sender
-from connectors.web_comments import webhook
-from connectors.web_comments.sender import CallbackSender
 from connectors.webhooks import Parsed, json_object
 from switchboard.channels.spec import ChannelSpec, Conversation, Webhook
 from tickets.messages import Channel
@@ -22,6 +18,8 @@ log = logging.getLogger("switchboard.channels")
 
 
 def read(body: bytes, headers: Mapping[str, str], config: Any, now: datetime) -> Parsed:
+    from connectors.web_comments import webhook
+
     webhook.verify(body, headers.get("x-switchboard-signature"),
                    headers.get("x-switchboard-timestamp"), config.secret, now=now.timestamp())
     return webhook.parse(json_object(body), now)
@@ -31,6 +29,10 @@ def sender(config: Any, timeout: float) -> Sender | None:
     if not config.callback_url:
         log.info("web comments: no callback_url, answers wait in the outbox")
         return None
+    import httpx
+
+    from connectors.web_comments.sender import CallbackSender
+
     return CallbackSender(config.callback_url, config.secret,
                           httpx.AsyncClient(timeout=timeout))
 

@@ -7,17 +7,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import httpx
-
 from connectors.outbound import Sender
 from connectors.webhooks import Parsed, json_object
-from connectors.zalo import webhook
-from connectors.zalo.sender import ZaloSender
 from switchboard.channels.spec import ChannelSpec, Conversation, Webhook
 from tickets.messages import Channel
 
 
 def read(body: bytes, headers: Mapping[str, str], config: Any, now: datetime) -> Parsed:
+    from connectors.zalo import webhook
+
     data = json_object(body)
     webhook.verify(body, headers.get("x-zevent-signature"), data, config.app_id,
                    config.secret_key)
@@ -25,6 +23,10 @@ def read(body: bytes, headers: Mapping[str, str], config: Any, now: datetime) ->
 
 
 def sender(config: Any, timeout: float) -> Sender:
+    import httpx
+
+    from connectors.zalo.sender import ZaloSender
+
     return ZaloSender(config.api_url, config.access_token, httpx.AsyncClient(timeout=timeout))
 
 

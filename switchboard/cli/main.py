@@ -16,6 +16,7 @@ import click
 import orjson
 
 from switchboard import bootstrap
+from switchboard.cli.customers import customers
 from switchboard.settings import ConfigError, Settings
 from switchboard.timefmt import local_iso, localize
 from tickets import migrate as migrations
@@ -389,6 +390,8 @@ def _now(ctx: click.Context) -> Any:
 
     return SystemClock().now()
 
+
+main.add_command(customers)
 
 if __name__ == "__main__":
     main()

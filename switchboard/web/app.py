@@ -20,6 +20,7 @@ from switchboard.web.calls import router as calls
 from switchboard.web.dashboard import router as dashboard_router
 from switchboard.web.metrics import metrics_router
 from switchboard.web.portal import router as portal_router
+from switchboard.web.privacy import router as privacy_router
 from switchboard.web.slack import routes as slack_routes
 from switchboard.web.webhooks import routes as webhook_routes
 from switchboard.wiring.services import Services
@@ -52,6 +53,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.state.worker = None
     app.include_router(router)
     app.include_router(calls)
+    app.include_router(privacy_router)
     app.include_router(metrics_router(rt))
     app.router.routes.extend(webhook_routes())
     app.router.routes.extend(slack_routes)

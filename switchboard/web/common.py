@@ -40,6 +40,7 @@ Caller = Annotated[Principal, Security(principal)]
 _ERRORS = {
     400: "malformed body (not JSON, not UTF-8, not an object)",
     401: "no bearer token, or not a known one",
+    403: "the token's role may not do this",
     404: "no such ticket or customer (or not in the caller's departments)",
     409: "the request conflicts with the ticket's state (e.g. nobody to answer)",
     413: "the body is larger than the configured limit",

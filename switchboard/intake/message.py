@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, overload
+from typing import Annotated, Any, overload
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from tickets.messages import Channel, InboundMessage, customer_channels
 
@@ -29,6 +36,16 @@ def has_content(value: str) -> bool:
     return _CONTENT.search(value) is not None
 
 
+def not_blank(refusal: str) -> AfterValidator:
+    """A field check: the value has something to read, else `refusal` (a 422 reason)."""
+    def check(value: str) -> str:
+        if not has_content(value):
+            raise ValueError(refusal)
+        return value
+
+    return AfterValidator(check)
+
+
 class BadMessage(ValueError):
     """A message that cannot be taken, with a reason fit to show the sender."""
 
@@ -39,10 +56,11 @@ class MessageIn(BaseModel):
     id: str | None = Field(None, max_length=512)
     external_id: str | None = Field(None, max_length=512)
     channel: str
-    sender: str = Field(alias="from", min_length=1, max_length=320)
+    sender: Annotated[str, not_blank("from is blank: say who wrote")] = Field(
+        alias="from", min_length=1, max_length=320)
     sender_name: str | None = Field(None, alias="name", max_length=255)
     subject: str | None = Field(None, max_length=998)
-    text: str
+    text: Annotated[str, not_blank("text is empty")]
 
     @field_validator("channel")
     @classmethod
@@ -50,20 +68,6 @@ class MessageIn(BaseModel):
         if value not in customer_channels():
             raise ValueError(f"unknown channel {value!r}; channels are "
                              f"{sorted(customer_channels())}")
-        return value
-
-    @field_validator("text")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        if not has_content(value):
-            raise ValueError("text is empty")
-        return value
-
-    @field_validator("sender")
-    @classmethod
-    def _sender(cls, value: str) -> str:
-        if not has_content(value):
-            raise ValueError("from is blank: say who wrote")
         return value
 
     @property

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard.desk import actions as desk
 from switchboard.desk import slack_cards
-from switchboard.intake.message import CONTENT, BadMessage, has_content, parse_message
+from switchboard.intake.message import CONTENT, BadMessage, not_blank, parse_message
 from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from switchboard.timefmt import localize
@@ -112,14 +112,8 @@ def get_ticket(request: Request, ref: Ref, caller: Caller) -> dict[str, Any]:
 class ReplyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # something to read: an answer of blanks would reach the customer as an empty message
-    text: str = Field(min_length=1, max_length=50_000, json_schema_extra={"pattern": CONTENT})
-
-    @field_validator("text")
-    @classmethod
-    def _text(cls, value: str) -> str:
-        if not has_content(value):
-            raise ValueError("text is empty")
-        return value
+    text: Annotated[str, not_blank("text is empty")] = Field(
+        min_length=1, max_length=50_000, json_schema_extra={"pattern": CONTENT})
     html: str | None = Field(None, max_length=200_000)
 
 

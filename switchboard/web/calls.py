@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from switchboard.intake.message import CONTENT, has_content, validation_reason
+from switchboard.intake.message import CONTENT, not_blank, validation_reason
 from switchboard.web.common import Caller, deliver, problems, read_limited, runtime
 from switchboard.web.schemas import Queued
 from tickets.identities import normalize_phone
@@ -41,7 +41,8 @@ class CallIn(BaseModel):
     caller: str = Field(min_length=3, max_length=40, json_schema_extra={"pattern": CALLER},
                         description="the customer's Vietnamese number, in any spelling "
                                     "(0912 345 678, +84 912.345.678, 84912345678)")
-    summary: str = Field(min_length=1, max_length=20_000, json_schema_extra={"pattern": CONTENT})
+    summary: Annotated[str, not_blank("summary is empty")] = Field(
+        min_length=1, max_length=20_000, json_schema_extra={"pattern": CONTENT})
     direction: Literal["inbound", "outbound"] = "inbound"
     call_id: str | None = Field(None, max_length=200, description="the PBX's id (dedup key)")
     name: str | None = Field(None, max_length=255, description="the caller's name")
@@ -57,13 +58,6 @@ class CallIn(BaseModel):
         if not re.match(CALLER, value):
             raise ValueError(f"{value!r} is not a phone number (a Vietnamese number: "
                              "0912 345 678, +84 912 345 678)")
-        return value
-
-    @field_validator("summary")
-    @classmethod
-    def _summary(cls, value: str) -> str:
-        if not has_content(value):
-            raise ValueError("summary is empty")
         return value
 
     @field_validator("ticket")

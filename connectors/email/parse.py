@@ -27,13 +27,13 @@ from functools import lru_cache
 
 import html2text
 
+from connectors.email import decoding, robots
+
 MAX_PARTS = 200
 MAX_DEPTH = 8
-FALLBACK_CHARSETS = ("utf-8", "cp1258", "latin-1")
 _MSGID = re.compile(r"<[^<>\s]+>")
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
 _SURROGATES = re.compile("[\udc80-\udcff]")  # how compat32 carries 8-bit header bytes
-_AUTO_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
-_DAEMONS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon)@", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ class ParsedMail:
     text: str
     html: str | None
     attachments: tuple[MailPart, ...]
-    auto: str | None  # "auto-reply" | "bounce" | None
+    auto: str | None  # "auto-reply" | "bounce" | "complaint" | None (see robots.detect)
     bounced_message_id: str | None
     suppress_auto_response: bool
     problems: tuple[str, ...] = field(default=())
@@ -98,7 +98,7 @@ def parse(raw: bytes) -> ParsedMail:
     parts = _parts(msg, problems)
     text, html = _body(msg, parts, problems)
     attachments = tuple(_attachments(parts))
-    auto, bounced = _robot(msg, parts[0].kind, headers, from_address, problems)
+    auto, bounced = _robot(msg, parts, headers, subject, text, from_address)
     return ParsedMail(
         message_id=_msgid(_header(headers, "Message-ID", problems)),
         from_address=from_address,
@@ -123,15 +123,18 @@ def parse(raw: bytes) -> ParsedMail:
 
 
 def decode_header(value: object, problems: list[str] | None = None) -> str:
-    """RFC 2047 encoded words to text, each in its declared charset or, when that fails,
-    UTF-8 / Windows-1258 / Latin-1; raw 8-bit headers are decoded the same way."""
+    """RFC 2047 encoded words to text, each in its declared charset as mail readers read
+    the label (see `decoding`), with a guess only when the label is missing or wrong; raw
+    8-bit headers are decoded the same way. The value is unfolded first (RFC 5322: the
+    line break goes, the white space after it stays): handed a folded value, the stdlib
+    drops the space between plain text and an encoded word on the next line."""
     if value is None:
         return ""
     if isinstance(value, Header):
         chunks = [(str(s), None) if isinstance(s, str) else (s, c)
                   for s, c in decode_header_parts(value)]
     else:
-        text = str(value)
+        text = _FOLD.sub("", str(value))
         try:
             chunks = decode_header_parts(text)
         except Exception:
@@ -278,25 +281,10 @@ def _parts(msg: Message, problems: list[str]) -> list[_Part]:
 
 
 def decode_bytes(payload: bytes, declared: str | None, problems: list[str]) -> str:
-    """Bytes to NFC text: the declared charset, then UTF-8, Windows-1258, Latin-1 — the
-    first that decodes cleanly; if none does, the declared (or UTF-8) with replacement."""
-    tried: list[str] = []
-    for charset in ([declared] if declared else []) + list(FALLBACK_CHARSETS):
-        if charset in tried:
-            continue
-        tried.append(charset)
-        try:
-            text = payload.decode(charset)
-        except LookupError:
-            problems.append(f"unknown charset {charset!r}")
-            continue
-        except UnicodeDecodeError:
-            continue
-        if declared and charset != declared:
-            problems.append(f"declared charset {declared!r} did not decode; used {charset}")
-        return unicodedata.normalize("NFC", text)
-    problems.append("undecodable text kept with replacement characters")
-    return unicodedata.normalize("NFC", payload.decode("utf-8", "replace"))
+    """Bytes to NFC text (NFC recomposes Windows-1258's separate tone marks): the declared
+    charset as browsers read its label, a guess only when it is missing or wrong — see
+    `decoding.decode`."""
+    return unicodedata.normalize("NFC", decoding.decode(payload, declared, problems))
 
 
 def _part_text(part: Message, problems: list[str]) -> str:
@@ -366,43 +354,10 @@ def _attachments(parts: list[_Part]) -> Iterator[MailPart]:
         yield MailPart(name, kind, payload, inline=disposition == "inline")
 
 
-def _robot(msg: Message, content_type: str, headers: Headers, from_address: str | None,
-           problems: list[str]) -> tuple[str | None, str | None]:
-    """("bounce", original Message-ID) for delivery reports, ("auto-reply", None) for
-    out-of-office and other machine answers (RFC 3834), (None, None) for people.
-    `X-Auto-Response-Suppress` is a request not to answer automatically, not a sign of a
-    robot: Outlook puts it on ordinary mail too."""
-    is_report = content_type == "multipart/report" and str(
-        msg.get_param("report-type") or "").lower() in ("delivery-status",
-                                                        "disposition-notification")
-    if is_report or (from_address and _DAEMONS.match(from_address)):
-        return "bounce", _original_message_id(msg)
-    auto_submitted = _header(headers, "Auto-Submitted", problems).strip().lower()
-    if auto_submitted and auto_submitted != "no":
-        return "auto-reply", None
-    if _header(headers, "X-Autoreply", problems) or _header(headers, "X-Autorespond", problems):
-        return "auto-reply", None
-    if _header(headers, "Precedence", problems).strip().lower() in _AUTO_PRECEDENCE:
-        return "auto-reply", None
-    # a null return path marks a bounce, but RFC 3834 asks auto-replies to use one too:
-    # only after their own headers were looked at
-    if _header(headers, "Return-Path", problems).strip() == "<>":
-        return "bounce", _original_message_id(msg)
-    return None, None
-
-
-def _original_message_id(msg: Message) -> str | None:
-    for part, _depth, kind in _walk(msg, into_messages=True):
-        if kind == "message/rfc822":
-            inner = part.get_payload()
-            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                found = _msgid(str(inner[0].get("Message-ID", "")))
-                if found:
-                    return found
-        elif kind == "text/rfc822-headers":
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                match = re.search(rb"^Message-ID:\s*(<[^<>\s]+>)", payload, re.I | re.M)
-                if match:
-                    return match.group(1).decode("ascii", "replace")
-    return None
+def _robot(msg: Message, parts: list[_Part], headers: Headers, subject: str, text: str,
+           from_address: str | None) -> tuple[str | None, str | None]:
+    """Whether a machine wrote the mail ("bounce", "complaint", "auto-reply") and which of our
+    messages it concerns. Weighing those signs is rules and corpora of its own, kept apart from
+    parsing in connectors/email/robots.py."""
+    return robots.detect(msg, [part.kind for part in parts], headers, subject, text,
+                         from_address)

@@ -28,4 +28,4 @@ class Context:
     acknowledge: bool  # False for imports of old mail: history gets no "we received it"
     agents_side: bool  # Slack or configured agents: somebody is told about new tickets
     sla: Keeper
-    tiers: tuple[Tier, ...]
+    tiers: list[Tier]

@@ -5,6 +5,7 @@ none (`mã đơn của em là DH...`), and moves the SLA clocks as the new statu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection
@@ -19,7 +20,7 @@ from tickets.store import CLOSED_STATUSES, JournalEntry, TicketHead
 
 
 def join_ticket(ctx: Context, conn: Connection, thread: Thread, result: Classification,
-                identity: tuple[JournalEntry, ...], now: datetime) -> Decision:
+                identity: Sequence[JournalEntry], now: datetime) -> Decision:
     head = thread.ticket
     assert head is not None
     values: dict[str, object] = {"updated_at": now}
@@ -34,7 +35,7 @@ def join_ticket(ctx: Context, conn: Connection, thread: Thread, result: Classifi
     store.update_ticket(conn, head.id, values)
     # who the customer is was said when the ticket opened; repeat it only for news
     entries += [e for e in identity if e.action != "identified"]
-    return Decision("joined", ticket, tuple(entries))
+    return Decision("joined", ticket, entries)
 
 
 def _reopened(head: TicketHead, values: dict[str, object]) -> list[JournalEntry]:

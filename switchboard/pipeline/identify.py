@@ -4,6 +4,7 @@ what they bought. Returns the journal lines that say so."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,8 +36,8 @@ class Sender:
 class Customer:
     id: int
     first_contact: bool
-    bought: tuple[OrderRef, ...]
-    entries: tuple[JournalEntry, ...]  # "identified" first, then merges and notes
+    bought: Sequence[OrderRef]
+    entries: Sequence[JournalEntry]  # "identified" first, then merges and notes
 
 
 def sender_of(classifier: Classifier, message: InboundMessage) -> Sender:
@@ -71,7 +72,7 @@ def customer(conn: Connection, batch: Batch, message: InboundMessage, sender: Se
         bought = batch.orders_of([sender.value])
     else:
         bought = orders_for_contacts(conn, *customers.contacts_of(conn, customer_id))
-    return Customer(customer_id, first_contact, tuple(bought), tuple(entries))
+    return Customer(customer_id, first_contact, bought, entries)
 
 
 def _identified(conn: Connection, customer_id: int, new: bool, sender: Sender,

@@ -23,7 +23,7 @@ from tickets.store import JournalEntry
 def open_ticket(ctx: Context, conn: Connection, message: InboundMessage, who: Customer,
                 sender: Sender, result: Classification, thread: Thread,
                 now: datetime) -> Decision:
-    tier = tier_for(sum(o.amount for o in who.bought), list(ctx.tiers))
+    tier = tier_for(sum(o.amount for o in who.bought), ctx.tiers)
     routed = routing.decide(ctx.routing, result.category, result.topic, result.supplier_id,
                             result.department, result.department_rule)
     clocks, sla_entry = ctx.sla.initial(
@@ -55,4 +55,4 @@ def open_ticket(ctx: Context, conn: Connection, message: InboundMessage, who: Cu
         entries.append(sla_entry)
     ticket = TicketView(ticket_id, result.category, result.topic, result.supplier_id,
                         routed.department)
-    return Decision("created", ticket, tuple(entries))
+    return Decision("created", ticket, entries)

@@ -4,6 +4,7 @@ after-effects)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tickets.store import JournalEntry
@@ -52,4 +53,4 @@ class Decision:
     in order."""
     action: str
     ticket: TicketView
-    entries: tuple[JournalEntry, ...] = field(default=())
+    entries: Sequence[JournalEntry] = field(default=())

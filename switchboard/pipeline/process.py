@@ -110,7 +110,7 @@ def _write(batch: Batch, message: InboundMessage, sender: Sender, result: Classi
     if message.channel is Channel.EMAIL:
         participants = [a for a in message.meta.get("participants", "").split(",") if a]
         batch.add_participants(ticket_id, [sender.value, *participants])
-    batch.add_journal(ticket_id, list(decision.entries))
+    batch.add_journal(ticket_id, decision.entries)
 
 
 def _outcome(ctx: Context, message: InboundMessage, decision: Decision) -> Outcome:

@@ -66,7 +66,7 @@ class Pipeline:
             acknowledger=Acknowledger(settings, secret, templates or Templates()),
             acknowledge=acknowledge,
             agents_side=settings.slack.enabled or bool(settings.agents), sla=self.sla,
-            tiers=tuple(Tier(t.name, t.min_spend) for t in settings.customers.tiers))
+            tiers=[Tier(t.name, t.min_spend) for t in settings.customers.tiers])
         self.queue: RedisInbox | None = None  # set when the inbox is Redis Streams
         self._held: set[tuple[str, str]] = set()  # senders with a message left for retry
 

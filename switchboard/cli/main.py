@@ -17,6 +17,7 @@ import orjson
 
 from switchboard import bootstrap
 from switchboard.cli.customers import customers
+from switchboard.redact import RedactingFormatter
 from switchboard.settings import ConfigError, Settings
 from switchboard.timefmt import local_iso, localize
 from tickets import migrate as migrations
@@ -67,8 +68,9 @@ def ensure_schema(db: Database) -> None:
 @click.pass_context
 def main(ctx: click.Context, config: Path | None, db: str | None, verbose: bool) -> None:
     """Switchboard: omnichannel contact-center router."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     for noisy in ("alembic", "mail.log", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     ctx.ensure_object(dict).update(config=bootstrap.config_path(str(config) if config else None),

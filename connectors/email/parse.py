@@ -28,10 +28,8 @@ from functools import lru_cache
 import html2text
 
 from connectors.email import decoding, robots
+from connectors.email.mime import MAX_DEPTH, MAX_PARTS, MSGID, first_msgid, walk
 
-MAX_PARTS = 200
-MAX_DEPTH = 8
-_MSGID = re.compile(r"<[^<>\s]+>")
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _SURROGATES = re.compile("[\udc80-\udcff]")  # how compat32 carries 8-bit header bytes
 
@@ -100,7 +98,7 @@ def parse(raw: bytes) -> ParsedMail:
     attachments = tuple(_attachments(parts))
     auto, bounced = _robot(msg, parts, headers, subject, text, from_address)
     return ParsedMail(
-        message_id=_msgid(_header(headers, "Message-ID", problems)),
+        message_id=first_msgid(_header(headers, "Message-ID", problems)),
         from_address=from_address,
         from_name=from_name,
         reply_to=reply_to,
@@ -109,8 +107,8 @@ def parse(raw: bytes) -> ParsedMail:
         cc=_addresses(headers, "Cc", problems),
         subject=subject,
         date=_date(_header(headers, "Date", problems)),
-        in_reply_to=tuple(dict.fromkeys(_MSGID.findall(_header(headers, "In-Reply-To", problems)))),
-        references=tuple(dict.fromkeys(_MSGID.findall(_header(headers, "References", problems)))),
+        in_reply_to=tuple(dict.fromkeys(MSGID.findall(_header(headers, "In-Reply-To", problems)))),
+        references=tuple(dict.fromkeys(MSGID.findall(_header(headers, "References", problems)))),
         text=text,
         html=html,
         attachments=attachments,
@@ -179,11 +177,6 @@ def _clean_header(value: str) -> str:
     return unicodedata.normalize("NFC", " ".join(value.split()))
 
 
-def _msgid(value: str) -> str | None:
-    found = _MSGID.findall(value)
-    return found[0] if found else None
-
-
 @lru_cache(maxsize=4096)
 def _address_pairs(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     """The stdlib's careful (and slow: ~50 µs) address parser, once per distinct header:
@@ -234,23 +227,6 @@ def _date(value: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
-def _walk(msg: Message, depth: int = 0,
-          into_messages: bool = False) -> Iterator[tuple[Message, int, str]]:
-    """Every part with its depth and content type, depth first. An attached message
-    (message/rfc822) is one part — what it contains is not this mail's body — unless
-    `into_messages` (looking inside a bounce)."""
-    kind = msg.get_content_type()
-    yield msg, depth, kind
-    if kind == "message/rfc822" and depth > 0 and not into_messages:
-        return
-    if msg.is_multipart() and depth < MAX_DEPTH:
-        payload = msg.get_payload()
-        if isinstance(payload, list):
-            for part in payload:
-                if isinstance(part, Message):
-                    yield from _walk(part, depth + 1, into_messages)
-
-
 @dataclass(frozen=True, slots=True)
 class _Part:
     """What the body and the attachments both ask of a part, read once: each question
@@ -264,7 +240,7 @@ class _Part:
 
 def _parts(msg: Message, problems: list[str]) -> list[_Part]:
     parts: list[_Part] = []
-    for part, depth, kind in _walk(msg):
+    for part, depth, kind in walk(msg):
         if len(parts) >= MAX_PARTS:
             problems.append(f"more than {MAX_PARTS} MIME parts: the rest ignored")
             break

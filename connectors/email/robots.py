@@ -39,17 +39,16 @@ from email.message import Message
 from itertools import islice
 from typing import Any
 
+from connectors.email.mime import MAX_PARTS, first_msgid, walk
+
 BOUNCE = "bounce"
 COMPLAINT = "complaint"  # ARF/feedback loop, SES/SendGrid spam reports: a robot, not a bounce
 AUTO_REPLY = "auto-reply"
 
 Found = tuple[str | None, str | None]
 _NONE: Found = (None, None)
-_MAX_DEPTH = 8  # as the parser's own walk
-_MAX_PARTS = 200
 _SCAN_CHARS = 100_000  # plain-text bounces quote the returned mail; its headers come first
 
-_MSGID = re.compile(r"<[^<>\s]+>")
 _DAEMON_NAMES = ("mailer-daemon", "mailer_daemon", "mailerdaemon", "mail-daemon", "maildaemon",
                  "mail.delivery.system", "mail-delivery-system")
 _DAEMON_ADDRESS = re.compile(rf"^({'|'.join(re.escape(n) for n in _DAEMON_NAMES)})(@|$)", re.I)
@@ -294,17 +293,8 @@ def _returns_a_message(kinds: Sequence[str]) -> bool:
 def _walk(msg: Message) -> Iterator[tuple[Message, str]]:
     """Every part with its content type, inside attached messages too (a bounce's returned
     message holds the Message-ID we want), to the parser's depth and part budget."""
-    return islice(_tree(msg, 0), _MAX_PARTS)
-
-
-def _tree(msg: Message, depth: int) -> Iterator[tuple[Message, str]]:
-    yield msg, msg.get_content_type()
-    if depth < _MAX_DEPTH and msg.is_multipart():
-        payload = msg.get_payload()
-        if isinstance(payload, list):
-            for part in payload:
-                if isinstance(part, Message):
-                    yield from _tree(part, depth + 1)
+    return ((part, kind) for part, _depth, kind in islice(walk(msg, into_messages=True),
+                                                          MAX_PARTS))
 
 
 def _attached_has(msg: Message, header: str) -> bool:
@@ -329,12 +319,12 @@ def original_message_id(msg: Message, text: str) -> str | None:
         if kind in ("message/rfc822", "message/global"):
             inner = part.get_payload()
             if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                found = _first_msgid(str(inner[0].get("Message-ID", "")))
+                found = first_msgid(str(inner[0].get("Message-ID", "")))
                 if found:
                     return found
         elif part is not msg and part.get("Message-ID") is not None:
             # a returned message glued on as a part: its headers became the part's
-            found = _first_msgid(str(part.get("Message-ID")))
+            found = first_msgid(str(part.get("Message-ID")))
             if found:
                 return found
         elif kind in ("text/rfc822-headers", "text/rfc822-header", "message/global-headers") or (
@@ -426,11 +416,11 @@ def _ses(event: dict[str, Any]) -> Found | None:
     original: str | None = None
     common = mail.get("commonHeaders")
     if isinstance(common, dict) and isinstance(common.get("messageId"), str):
-        original = _first_msgid(common["messageId"])
+        original = first_msgid(common["messageId"])
     if original is None and isinstance(mail.get("headers"), list):
         for header in mail["headers"]:
             if isinstance(header, dict) and str(header.get("name", "")).lower() == "message-id":
-                original = _first_msgid(str(header.get("value", "")))
+                original = first_msgid(str(header.get("value", "")))
                 break
     return _SES_KINDS.get(kind.replace(" ", "").lower(), AUTO_REPLY), original
 
@@ -450,7 +440,7 @@ def _sendgrid(event: dict[str, Any]) -> Found | None:
                                          or "smtp-id" in event):
         return None
     return (_SENDGRID_KINDS.get(kind.lower(), AUTO_REPLY),
-            _first_msgid(str(event.get("smtp-id", ""))))
+            first_msgid(str(event.get("smtp-id", ""))))
 
 
 def _mailgun(event: dict[str, Any]) -> Found | None:
@@ -461,7 +451,7 @@ def _mailgun(event: dict[str, Any]) -> Found | None:
     message = data.get("message")
     headers = message.get("headers") if isinstance(message, dict) else None
     raw = str(headers.get("message-id", "")) if isinstance(headers, dict) else ""
-    original = _first_msgid(raw) or (f"<{raw.strip()}>" if raw.strip() else None)
+    original = first_msgid(raw) or (f"<{raw.strip()}>" if raw.strip() else None)
     return _MAILGUN_KINDS.get(str(data["event"]).lower(), AUTO_REPLY), original
 
 
@@ -482,8 +472,3 @@ def _mandrill(event: dict[str, Any]) -> Found | None:
     if not isinstance(kind, str) or not isinstance(message, dict) or "_id" not in message:
         return None
     return _MANDRILL_KINDS.get(kind.lower(), AUTO_REPLY), None
-
-
-def _first_msgid(value: str) -> str | None:
-    found = _MSGID.search(value)
-    return found.group(0) if found else None

@@ -118,11 +118,17 @@ _SINGLE_BYTE = {"cp866", "koi8-r", "koi8-u", "mac-roman", "cp874", "mac-cyrillic
                 *(f"iso8859-{n}" for n in range(2, 17)), *(f"cp{n}" for n in range(1250, 1259))}
 
 
+def label_key(label: str) -> str:
+    """A label as the table knows it: no case, surrounding blanks or quotes, nor an RFC 2231
+    language suffix (`utf-8*en`)."""
+    return label.strip("\t\n\f\r \"'").split("*", 1)[0].lower()
+
+
 @lru_cache(maxsize=1024)
 def _codec(label: str) -> str | None:
     """Once per distinct label: labels repeat, and an attacker's endless new ones only
     churn a bounded cache."""
-    key = label.strip("\t\n\f\r \"'").split("*", 1)[0].lower()  # RFC 2231 `utf-8*en`
+    key = label_key(label)
     if key in _BY_LABEL:
         name = _BY_LABEL[key]
     elif key in _MAIL_LABELS:

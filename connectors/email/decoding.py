@@ -49,11 +49,11 @@ def decode(payload: bytes, declared: str | None, problems: list[str]) -> str:
     did not decode"), bytes nothing reads ("undecodable text")."""
     if payload.startswith(_BOMS):
         return _decode_bom(payload)
-    if declared and declared.strip().lower() in _NO_LABEL:
+    key = charsets.label_key(declared) if declared else ""
+    if key in _NO_LABEL:
         declared = None
     codec = charsets.codec_for(declared)
-    if codec is not None and declared and not payload.isascii() and \
-            declared.strip().strip('"').lower() in ASCII_LABELS:
+    if codec is not None and key in ASCII_LABELS and not payload.isascii():
         # ASCII has no 8-bit bytes, so such a label is wrong about them whatever a browser
         # would do with it; nearly always they are UTF-8 from a mailer that said "ascii"
         return _rescue(payload, declared, codec, problems)

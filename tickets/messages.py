@@ -62,9 +62,6 @@ class Channel(str):
     def value(self) -> str:
         return str.__str__(self)
 
-    def __str__(self) -> str:
-        return str.__str__(self)
-
     def __repr__(self) -> str:
         return f"Channel({str.__str__(self)!r})"
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from switchboard.channels import messenger, telegram, web_comments, zalo
 from switchboard.channels.spec import ChannelSpec, Conversation
-from tickets.messages import Channel
 
 # channels that are not chats: labelled here so every channel has one name for people
 _OTHER_LABELS = {"email": "Email", "phone": "Hotline", "api": "API",
                  "portal": "Cổng NCC / Supplier portal", "slack": "Slack"}
 
 _SPECS: dict[str, ChannelSpec] = {}
-_CONVERSATIONS: dict[str, Conversation] = {}
+# by stored channel: the conversation and the spec it belongs to
+_CONVERSATIONS: dict[str, tuple[ChannelSpec, Conversation]] = {}
 
 
 def register(spec: ChannelSpec) -> None:
@@ -22,7 +22,7 @@ def register(spec: ChannelSpec) -> None:
         raise ValueError(f"channel {spec.key} is registered already ({taken or spec.key})")
     _SPECS[spec.key] = spec
     for conversation in spec.conversations:
-        _CONVERSATIONS[conversation.channel.value] = conversation
+        _CONVERSATIONS[conversation.channel.value] = (spec, conversation)
 
 
 def unregister(key: str) -> None:
@@ -36,21 +36,20 @@ def specs() -> tuple[ChannelSpec, ...]:
     return tuple(_SPECS.values())
 
 
-def conversation(channel: str | Channel) -> Conversation | None:
+def conversation(channel: str) -> Conversation | None:
     """The chat conversation a stored channel is, or None (email, phone, API, portal)."""
-    return _CONVERSATIONS.get(str(channel))
+    found = _CONVERSATIONS.get(channel)
+    return found[1] if found else None
 
 
-def spec_of(channel: str | Channel) -> ChannelSpec | None:
+def spec_of(channel: str) -> ChannelSpec | None:
     """The chat channel whose webhook brings messages stored under `channel`."""
-    for spec in _SPECS.values():
-        if any(c.channel == channel for c in spec.conversations):
-            return spec
-    return None
+    found = _CONVERSATIONS.get(channel)
+    return found[0] if found else None
 
 
 def label(channel: str) -> str:
-    found = _CONVERSATIONS.get(channel)
+    found = conversation(channel)
     return found.label if found else _OTHER_LABELS.get(channel, channel)
 
 

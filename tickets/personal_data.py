@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from tickets.catalog import orders_for_contacts
-from tickets.customers import contacts_of, find_by_identity
+from tickets.customers import contacts_of
 from tickets.refs import format_ref
 from tickets.schema import (
     customers,
@@ -33,12 +33,6 @@ from tickets.schema import (
 )
 
 FORMAT = "switchboard.personal-data/1"
-
-
-def resolve(conn: Connection, kind: str, value: str) -> int | None:
-    """The customer an identity belongs to, followed through merges."""
-    found = find_by_identity(conn, kind, value)
-    return None if found is None else canonical(conn, found)
 
 
 def canonical(conn: Connection, customer_id: int) -> int | None:

@@ -10,6 +10,7 @@ import click
 from sqlalchemy import Connection
 
 from tickets import personal_data
+from tickets.customers import find_by_identity
 from tickets.identities import normalize_email, normalize_phone
 
 
@@ -50,8 +51,9 @@ def export(ctx: click.Context, phone: str | None, email: str | None, customer_id
 
 
 def _find(conn: Connection, phone: str | None, email: str | None) -> int | None:
+    """The customer an identity belongs to (the export follows merges from there)."""
     if phone is not None:
         value = normalize_phone(phone)
-        return None if value is None else personal_data.resolve(conn, "phone", value)
+        return None if value is None else find_by_identity(conn, "phone", value)
     value = normalize_email(email or "")
-    return None if value is None else personal_data.resolve(conn, "email", value)
+    return None if value is None else find_by_identity(conn, "email", value)

@@ -81,17 +81,18 @@ class MessageIn(BaseModel):
         # NUL is valid JSON and invalid in PostgreSQL text: removed, as the email parser does
         return InboundMessage(
             channel=Channel(self.channel), external_id=key,
-            sender=_no_nul(self.sender).strip(), text=_no_nul(self.text),
-            received_at=received_at, sender_name=_no_nul(self.sender_name),
-            subject=_no_nul(self.subject),
+            sender=without_nul(self.sender).strip(), text=without_nul(self.text),
+            received_at=received_at, sender_name=without_nul(self.sender_name),
+            subject=without_nul(self.subject),
         )
 
 
 @overload
-def _no_nul(value: str) -> str: ...
+def without_nul(value: str) -> str: ...
 @overload
-def _no_nul(value: None) -> None: ...
-def _no_nul(value: str | None) -> str | None:
+def without_nul(value: None) -> None: ...
+def without_nul(value: str | None) -> str | None:
+    """NUL is valid JSON and invalid in PostgreSQL text, and nothing we store holds it."""
     return value.replace("\x00", "") if value else value
 
 

@@ -13,7 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard.desk import actions as desk
 from switchboard.desk import slack_cards
-from switchboard.intake.message import CONTENT, BadMessage, not_blank, parse_message
+from switchboard.intake.message import (
+    CONTENT,
+    BadMessage,
+    not_blank,
+    parse_message,
+    without_nul,
+)
 from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from switchboard.timefmt import localize
@@ -55,10 +61,6 @@ async def post_message(request: Request, response: Response, caller: Caller) -> 
 Name = Annotated[str | None, Query(max_length=64)]
 
 
-def _text(value: str | None) -> str | None:
-    """A query value as the store can compare it: nothing stored holds NUL (PostgreSQL text
-    cannot), so a NUL in a filter only removes itself rather than failing the query."""
-    return value.replace("\x00", "") if value else value
 MAX_OFFSET = 1_000_000_000  # beyond any real list; SQLite's integers overflow far later
 
 
@@ -80,10 +82,12 @@ def list_tickets(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     rt = runtime(request)
-    f = queries.TicketFilter(status=_text(status_), category=_text(category),
-                             topic=_text(topic), department=_text(department),
-                             supplier_id=_text(supplier), channel=_text(channel),
-                             sla_level=_text(sla), text=_text(q), departments=caller.departments)
+    # nothing stored holds NUL (PostgreSQL text cannot): one in a filter only removes itself
+    f = queries.TicketFilter(
+        status=without_nul(status_), category=without_nul(category),
+        topic=without_nul(topic), department=without_nul(department),
+        supplier_id=without_nul(supplier), channel=without_nul(channel),
+        sla_level=without_nul(sla), text=without_nul(q), departments=caller.departments)
     with rt.db.read() as conn:
         items, total = queries.list_tickets(conn, rt.settings.tickets.ref_prefix, f, limit,
                                             offset)

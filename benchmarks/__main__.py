@@ -11,6 +11,7 @@ from benchmarks import (
     bench_classify,
     bench_email,
     bench_pipeline,
+    bench_privacy,
     bench_scale,
     bench_sla,
     bench_webhooks,
@@ -29,7 +30,7 @@ def calibrate() -> dict[str, float]:
 BENCHES = {"calibrate": calibrate, "classify": bench_classify.main,
            "pipeline": bench_pipeline.main, "email": bench_email.main,
            "webhooks": bench_webhooks.main, "sla": bench_sla.main,
-           "scale": bench_scale.main}
+           "scale": bench_scale.main, "privacy": bench_privacy.main}
 
 if __name__ == "__main__":
     chosen = [a for a in sys.argv[1:] if not a.startswith("-")] or list(BENCHES)

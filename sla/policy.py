@@ -53,18 +53,19 @@ class Conditions:
     channels: frozenset[str] = frozenset()
     tiers: frozenset[str] = frozenset()
     priorities: frozenset[str] = frozenset()
+    departments: frozenset[str] = frozenset()
 
     def match(self, facts: Mapping[str, str | None]) -> bool:
         checks = (("category", self.categories), ("topic", self.topics),
                   ("channel", self.channels), ("tier", self.tiers),
-                  ("priority", self.priorities))
+                  ("priority", self.priorities), ("department", self.departments))
         return all(not allowed or facts.get(name) in allowed for name, allowed in checks)
 
     def describe(self) -> str:
         parts = [f"{name} in {sorted(values)}" for name, values in (
             ("category", self.categories), ("topic", self.topics),
-            ("channel", self.channels), ("tier", self.tiers), ("priority", self.priorities))
-            if values]
+            ("channel", self.channels), ("tier", self.tiers), ("priority", self.priorities),
+            ("department", self.departments)) if values]
         return " and ".join(parts) or "every ticket"
 
 

@@ -485,6 +485,7 @@ class SlaConditions(_Model):
     channel: tuple[str, ...] = ()
     tier: tuple[str, ...] = ()
     priority: tuple[str, ...] = ()
+    department: tuple[str, ...] = ()
 
 
 class LadderStepSettings(_Model):
@@ -563,6 +564,23 @@ class PortalSettings(_Model):
     failure_window: Duration = timedelta(minutes=15)
 
 
+class RetentionSettings(_Model):
+    """How long personal data is kept once it is no longer needed; empty: for ever."""
+
+    closed_tickets: Duration | None = None  # after closing, a ticket is anonymised
+    raw_mail: Duration | None = None  # the stored .eml files (texts stay on the ticket)
+    every: Duration = timedelta(hours=1)  # how often the sweeper looks
+    batch_size: int = Field(500, ge=1)  # tickets per transaction
+
+
+class PrivacySettings(_Model):
+    """Vietnam's Personal Data Protection Law (No. 91/2025/QH15): retention, and whether
+    PostgreSQL tables are rewritten after an erasure (VACUUM FULL locks them meanwhile)."""
+
+    retention: RetentionSettings = RetentionSettings()
+    vacuum_full: bool = False
+
+
 class SurveySettings(_Model):
     """One question after a ticket is resolved: how satisfied, 1 to 5."""
 
@@ -618,6 +636,7 @@ class Settings(_Model):
     sla: SlaSettings = SlaSettings()
     portal: PortalSettings = PortalSettings()
     survey: SurveySettings = SurveySettings()
+    privacy: PrivacySettings = PrivacySettings()
     dashboard: DashboardSettings = DashboardSettings()
 
     @field_validator("timezone")

@@ -71,3 +71,25 @@ def test_the_cli_finds_the_person_by_any_identity(people: Runtime, tmp_path: Pat
     assert nobody.returncode == 2 and "no customer" in nobody.stderr
     vague = sb(url, "customers", "export", check=False)
     assert vague.returncode == 2 and "exactly one" in vague.stderr
+
+
+def test_the_cli_erases_after_asking_and_logs_who_exported(people: Runtime) -> None:
+    url = people.settings.database.url
+    sb(url, "customers", "export", "--phone", "0912345678")
+    refused = sb(url, "customers", "erase", "--phone", "0912345678", "--reason", "yêu cầu",
+                 check=False)
+    assert refused.returncode != 0  # no --yes and no one to say yes: nothing happens
+    assert "lan.nguyen@gmail.com" in sb(url, "customers", "export", "--phone",
+                                        "0912345678").stdout
+    done = json.loads(sb(url, "customers", "erase", "--email", "lan.nguyen@gmail.com",
+                         "--reason", "khách yêu cầu qua hotline", "--yes").stdout)
+    assert done["identities"] == 2 and done["tickets"] >= 1
+    assert sb(url, "customers", "export", "--phone", "0912345678",
+              check=False).returncode == 2  # nobody has that phone any more
+    audit = sb(url, "privacy", "audit", "--customer", str(done["customer_id"])).stdout
+    assert audit.count("export") == 2 and "erase" in audit and "cli" in audit
+    again = json.loads(sb(url, "customers", "erase", "--id", str(done["customer_id"]),
+                          "--reason", "again", "--yes").stdout)
+    assert again["tickets"] == 0 and again["identities"] == 0
+    minh = json.loads(sb(url, "customers", "export", "--phone", "0987654321").stdout)
+    assert any("Voucher của tôi" in m["text"] for t in minh["tickets"] for m in t["messages"])

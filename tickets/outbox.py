@@ -20,6 +20,7 @@ from tickets.messages import OutboundMessage
 from tickets.schema import outbox
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+CANCELLED = "cancelled"  # never to be sent: the recipient's personal data was erased
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,7 @@ def export(conn: Connection, customer_id: int, prefix: str, now: datetime) -> di
     main = canonical(conn, customer_id)
     if main is None:
         return None
-    people = _merged_family(conn, main)
+    people = merged_family(conn, main)
     phones, emails = contacts_of(conn, main)
     ticket_rows = conn.execute(select(tickets).where(tickets.c.customer_id.in_(people))
                                .order_by(tickets.c.id)).all()
@@ -81,7 +81,7 @@ def export(conn: Connection, customer_id: int, prefix: str, now: datetime) -> di
     }
 
 
-def _merged_family(conn: Connection, main: int) -> list[int]:
+def merged_family(conn: Connection, main: int) -> list[int]:
     """The customer and every customer merged into them, however deep."""
     family, frontier = [main], [main]
     while frontier:

@@ -165,6 +165,8 @@ tickets = Table(
     Column("survey_sent_at", UTCDateTime),  # the satisfaction question went out
     Column("csat", Integer),  # the customer's answer, 1..5
     Column("csat_at", UTCDateTime),
+    # the personal data in it was erased (a customer's request, or the retention time)
+    Column("anonymised_at", UTCDateTime),
     Index("ix_tickets_customer_status", "customer_id", "status"),
     Index("ix_tickets_sla_next_at", "sla_next_at"),
     Index("ix_tickets_assignee_status", "assignee", "status"),
@@ -172,6 +174,7 @@ tickets = Table(
     Index("ix_tickets_thread_key", "thread_key"),
     Index("ix_tickets_department", "department"),
     Index("ix_tickets_supplier", "supplier_id"),
+    Index("ix_tickets_closed_at", "closed_at"),
 )
 
 messages = Table(
@@ -363,4 +366,19 @@ alerts_sent = Table(
     metadata,
     Column("key", String(255), primary_key=True),  # what jumped, and the hour it jumped in
     Column("at", UTCDateTime, nullable=False),
+)
+
+
+# Who saw, exported or erased a customer's personal data, and when (Vietnam's Personal Data
+# Protection Law: the controller must be able to show it). Never the data itself.
+personal_data_log = Table(
+    "personal_data_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(320), nullable=False),
+    Column("via", String(16), nullable=False),  # api, portal, slack, cli, retention
+    Column("action", String(16), nullable=False),  # profile, ticket, export, erase, anonymise
+    Column("customer_id", Integer, ForeignKey("customers.id"), index=True),
+    Column("detail", JSON, nullable=False),
 )

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.sql import ClauseElement
 
+from tickets.erasure import erased_key
 from tickets.fastsql import FastInsert, FastSelect, FastUpdate
 from tickets.schema import journal, messages, tickets
 
@@ -65,7 +66,8 @@ class JournalEntry:
 
 
 _MESSAGE_EXISTS = select(messages.c.id).where(
-    messages.c.channel == bindparam("channel"), messages.c.external_id == bindparam("external_id"))
+    messages.c.channel == bindparam("channel"),
+    messages.c.external_id.in_([bindparam("external_id"), bindparam("erased")]))
 _HEAD_BY_ID = FastSelect(select(*_HEAD_COLUMNS).where(tickets.c.id == bindparam("id")))
 _TICKET_OF_MESSAGE = FastSelect(
     select(messages.c.ticket_id)
@@ -97,7 +99,8 @@ _INSERT_JOURNAL = FastInsert(journal)
 
 
 def message_exists(conn: Connection, channel: str, external_id: str) -> bool:
-    found = conn.execute(_MESSAGE_EXISTS, {"channel": channel, "external_id": external_id})
+    found = conn.execute(_MESSAGE_EXISTS, {"channel": channel, "external_id": external_id,
+                                           "erased": erased_key(channel, external_id)})
     return found.first() is not None
 
 
@@ -202,11 +205,14 @@ def append_journal(
 
 def existing_messages(conn: Connection,
                       keys: Sequence[tuple[str, str]]) -> frozenset[tuple[str, str]]:
-    """Which `(channel, external_id)` dedup keys already have a message: one query a batch."""
+    """Which `(channel, external_id)` dedup keys already have a message: one query a batch.
+    A message whose sender's data was erased keeps its key as a digest: looked up too."""
     if not keys:
         return frozenset()
+    erased = {(c, erased_key(c, e)): (c, e) for c, e in keys}
     rows = conn.execute(_EXISTING, {"channels": sorted({k[0] for k in keys}),
-                                    "ids": [k[1] for k in keys]}).all()
+                                    "ids": [k[1] for k in keys] + [k[1] for k in erased]}).all()
     wanted = set(keys)
-    return frozenset((r.channel, r.external_id) for r in rows
-                     if (r.channel, r.external_id) in wanted)
+    found = {(r.channel, r.external_id) for r in rows}
+    return frozenset({k for k in found if k in wanted}
+                     | {erased[k] for k in found if k in erased})

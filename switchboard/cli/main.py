@@ -17,6 +17,7 @@ import orjson
 
 from switchboard import bootstrap
 from switchboard.cli.customers import customers
+from switchboard.cli.privacy import privacy_group
 from switchboard.redact import RedactingFormatter
 from switchboard.settings import ConfigError, Settings
 from switchboard.timefmt import local_iso, localize
@@ -389,11 +390,11 @@ def portal_disable_user(ctx: click.Context, email: str) -> None:
 
 def _now(ctx: click.Context) -> Any:
     from tickets.clock import SystemClock
-
     return SystemClock().now()
 
 
 main.add_command(customers)
+main.add_command(privacy_group)
 
 if __name__ == "__main__":
     main()

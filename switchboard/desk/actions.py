@@ -117,6 +117,9 @@ def transfer(conn: Connection, settings: Settings, ticket_id: int, department: s
     _apply(conn, ticket_id, now, {"department": department, "assignee": None}, JournalEntry(
         "transferred", f"{actor} transferred it from {head.department} to {department}",
         actor=actor, data={"from": head.department, "to": department}))
+    entry = keeper_for(settings).reclassified(conn, ticket_id, None, actor)
+    if entry is not None:  # a desk with its own SLA policy (the privacy desk's deadlines)
+        _journal(conn, ticket_id, now, [entry])
     return Done(ticket_id, f"transferred to {settings.routing.departments[department].name}",
                 moved_from=head.department)
 

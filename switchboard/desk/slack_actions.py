@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from connectors.slack import blocks
 from switchboard import channels
 from switchboard.desk import actions as desk
-from switchboard.desk import slack_cards, supplier_actions
+from switchboard.desk import privacy, slack_cards, supplier_actions
 from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
 from switchboard.settings import AgentSettings, Settings
 from switchboard.ticket_rules.sla_keeper import keeper_for
@@ -333,7 +333,7 @@ class SlackDesk:
             if not (phone or email):
                 return "Cách dùng / usage: `/customer <số điện thoại hoặc email>`"
             return await asyncio.to_thread(self._profile, "phone" if phone else "email",
-                                           str(phone or email))
+                                           str(phone or email), agent.name)
         if not (phone or email) or not summary.strip():
             return ("Cách dùng / usage: `/ticket <số điện thoại hoặc email> <tóm tắt cuộc gọi>` "
                     "— ghi cuộc gọi hotline thành phiếu / logs a hotline call as a ticket")
@@ -346,7 +346,7 @@ class SlackDesk:
                 f"Call from {phone or email} logged; its ticket will appear in its department's "
                 "channel.")
 
-    def _profile(self, kind: str, value: str) -> str:
+    def _profile(self, kind: str, value: str, agent: str) -> str:
         prefix = self.settings.tickets.ref_prefix
         tiers = [Tier(t.name, t.min_spend) for t in self.settings.customers.tiers]
         with self.db.read() as conn:
@@ -355,6 +355,7 @@ class SlackDesk:
                 conn, prefix, customer_id, tiers, self.clock.now())
         if profile is None:
             return f"Không có khách nào với {value} / no customer with {value}"
+        privacy.record(self.db, agent, "slack", "profile", customer_id, self.clock.now())
         ids = ", ".join(i["value"] for i in profile["identities"])
         open_ = [t for t in profile["tickets"] if t["status"] not in ("resolved", "closed")]
         lines = [f"👤 *{profile['name'] or value}* · "

@@ -7,7 +7,8 @@ Outbox rows on the `slack` channel carry an `op`:
   state at send time, so a late retry never shows stale buttons;
 - `thread`: a line in the ticket's current thread (a customer message, a delivery notice);
 - `moved`: the old card after a transfer, buttons removed, pointing to the new channel;
-- `history`: the transcript, into the thread of a card a ticket was transferred to.
+- `history`: the transcript, into the thread of a card a ticket was transferred to;
+- `erase`: a thread line edited to say the person's data was erased.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ if TYPE_CHECKING:  # the client (and aiohttp under it) is only loaded where Slac
     from slack_sdk.web.async_client import AsyncWebClient
 
 log = logging.getLogger("switchboard.slack")
+ERASED = ("🔒 Đã xóa theo yêu cầu bảo vệ dữ liệu cá nhân / erased under the personal data "
+          "protection law")
 RETRY_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                 "request_timeout"}
 
@@ -95,6 +98,18 @@ def to_thread(conn: Connection, settings: Settings, ticket_id: int, text: str,
         extra: dict[str, Any] = {"buttons": [list(b) for b in buttons]} if buttons else {}
         _enqueue(conn, settings, ticket_id, post.channel, "thread", now, text=text,
                  post_id=post.id, **extra)
+
+
+def blank_line(conn: Connection, settings: Settings, ticket_id: int, post_id: int, ts: str,
+               now: datetime) -> None:
+    """A line in a ticket's thread (a customer's message) replaced in Slack by a note that
+    the person's data was erased: Slack keeps what was posted until it is edited."""
+    if settings.slack.enabled:
+        post = conn.execute(select(slack_posts.c.channel).where(
+            slack_posts.c.id == post_id)).first()
+        if post is not None:
+            _enqueue(conn, settings, ticket_id, post.channel, "erase", now, text=ERASED,
+                     post_id=post_id, ts=ts)
 
 
 def customer_wrote(conn: Connection, settings: Settings, ticket_id: int, author: str,
@@ -174,6 +189,10 @@ class SlackSender:
                 return await self._card(post)
             if op == "moved":
                 return await self._moved(post, message)
+            if op == "erase":
+                await self.client.chat_update(channel=post.channel,
+                                              ts=str(message.thread["ts"]), text=ERASED)
+                return str(message.thread["ts"])
             if op in ("thread", "history"):
                 if post.ts is None:
                     raise SendFailed("the ticket's card is not posted yet")

@@ -93,7 +93,9 @@ class Dispatcher:
                 store.append_journal(conn, item.ticket_id, now, [JournalEntry(
                     "delivered", f"{item.kind} sent to {item.message.recipient} by "
                     f"{item.message.channel.value}", data={"outbox_id": item.id})])
-        log.info("outbox %s (%s to %s) sent", item.id, item.kind, item.message.recipient)
+        # who it went to is personal data (a phone, an address, a platform id): not at INFO
+        log.info("outbox %s (%s on %s, %s) sent", item.id, item.kind,
+                 item.message.channel.value, item.message.ticket_ref)
 
     def _failed(self, item: OutboxItem, error: str, permanent: bool) -> None:
         now = self.clock.now()
@@ -109,8 +111,9 @@ class Dispatcher:
                     "delivery_failed", f"{item.kind} to {item.message.recipient} could not be "
                     f"sent after {item.attempts} attempt(s): {error}",
                     data={"outbox_id": item.id})])
-        log.warning("outbox %s (%s to %s) failed%s: %s", item.id, item.kind,
-                    item.message.recipient, "" if final else f"; retry at {retry_at}", error)
+        log.warning("outbox %s (%s on %s, %s) failed%s: %s", item.id, item.kind,
+                    item.message.channel.value, item.message.ticket_ref,
+                    "" if final else f"; retry at {retry_at}", error)
 
     @staticmethod
     def _delivery(conn: Connection, item: OutboxItem, state: str, *,

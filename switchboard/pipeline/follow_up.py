@@ -90,7 +90,8 @@ def _move_clocks(ctx: Context, head: TicketHead, ticket: TicketView, upgrade: bo
     if upgrade and clocks:  # another category may mean another SLA policy
         entry = ctx.sla.repolicy(clocks["sla"], {
             "category": ticket.category, "topic": ticket.topic, "channel": head.channel,
-            "priority": head.priority, "tier": None}, "switchboard")
+            "priority": head.priority, "tier": None, "department": str(values.get(
+                "department", head.department))}, "switchboard")
         if entry is not None:
             clocks.update(ctx.sla.columns(clocks["sla"]))
             entries.append(entry)

@@ -28,7 +28,8 @@ def open_ticket(ctx: Context, conn: Connection, message: InboundMessage, who: Cu
                             result.department, result.department_rule)
     clocks, sla_entry = ctx.sla.initial(
         {"category": result.category, "topic": result.topic,
-         "channel": message.channel.value, "priority": result.priority, "tier": tier},
+         "channel": message.channel.value, "priority": result.priority, "tier": tier,
+         "department": routed.department},
         routed.assigned_supplier_id is not None, now)
     ticket_id = store.create_ticket(conn, {
         "status": "open", "channel": message.channel.value, "category": result.category,

@@ -53,7 +53,7 @@ def build_policies(settings: Settings) -> list[Policy]:
                 else Warn(before_seconds=parse_duration(warn_text).total_seconds()))
         when = Conditions(frozenset(p.when.category), frozenset(p.when.topic),
                           frozenset(p.when.channel), frozenset(p.when.tier),
-                          frozenset(p.when.priority))
+                          frozenset(p.when.priority), frozenset(p.when.department))
         ladder = tuple(Step(s.after.total_seconds(), s.notify) for s in p.ladder)
         policies.append(Policy(p.name, when, calendars[p.calendar], targets, warn, ladder))
     return policies
@@ -77,7 +77,8 @@ class Keeper:
     def _load(self, conn: Connection, ticket_id: int) -> tuple[Any, timers.State | None]:
         row = conn.execute(select(tickets.c.sla, tickets.c.sla_version, tickets.c.status,
                                   tickets.c.category, tickets.c.topic, tickets.c.channel,
-                                  tickets.c.priority, tickets.c.assigned_supplier_id)
+                                  tickets.c.priority, tickets.c.assigned_supplier_id,
+                                  tickets.c.department)
                            .where(tickets.c.id == ticket_id)).first()
         if row is None or not row.sla:
             return row, None
@@ -246,7 +247,7 @@ class Keeper:
             return None
         entry = self.repolicy(state, {"category": row.category, "topic": row.topic,
                                       "channel": row.channel, "priority": row.priority,
-                                      "tier": tier}, actor)
+                                      "tier": tier, "department": row.department}, actor)
         if entry is not None:
             self.save(conn, ticket_id, state)
         return entry

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchboard.desk import actions as desk
-from switchboard.desk import slack_cards
+from switchboard.desk import privacy, slack_cards
 from switchboard.intake.message import (
     CONTENT,
     BadMessage,
@@ -190,6 +190,7 @@ def get_customer(
     if profile is None:
         raise HTTPException(404, "no customer with " + " and ".join(
             f"{kind} {value}" for kind, value in given))
+    privacy.record(rt.db, caller.name, "api", "profile", customer_id, rt.clock.now())
     return dict(localize(profile, rt.settings.zone))
 
 

@@ -15,15 +15,17 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
 
 from switchboard.desk import actions as desk
-from switchboard.desk import supplier_actions
+from switchboard.desk import privacy, supplier_actions
 from switchboard.desk.supplier_actions import PROPOSAL_KINDS, NotYours
 from switchboard.outbox.compose import CannotReply
 from switchboard.web.common import deliver
 from switchboard.web.pages import check_csrf, current, render, rt_of
 from tickets.messages import Channel, InboundMessage
 from tickets.refs import parse_ref
+from tickets.schema import tickets
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,6 +67,10 @@ def portal_ticket(request: Request, ref: str, flash: str = "") -> HTMLResponse:
                                              _ticket_id(ref), rt.clock.now())
         except NotYours:
             raise HTTPException(404, "no such complaint") from None
+        customer_id = conn.execute(select(tickets.c.customer_id).where(
+            tickets.c.id == _ticket_id(ref))).scalar()
+    privacy.record(rt.db, session.user.email, "portal", "ticket", customer_id, rt.clock.now(),
+                   ticket=ref)
     return render(request, "web/portal_ticket.html.j2", session=session, user=session.user,
                   t=view, kinds=PROPOSAL_KINDS, flash=flash[:200])
 

@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -17,7 +19,7 @@ from connectors.outbound import Sender
 from connectors.telegram.bot import TelegramConnector
 from switchboard.bootstrap import Runtime
 from switchboard.intake.inbox_writer import InboxWriter
-from switchboard.jobs import digest
+from switchboard.jobs import digest, retention
 from switchboard.jobs.sla_sweeper import Sweeper
 from switchboard.jobs.spikes import SpikeWatch
 from switchboard.outbox.dispatcher import Dispatcher
@@ -28,6 +30,7 @@ from switchboard.wiring.email import email_sender, make_intake, pollers, start_s
 from switchboard.wiring.slack import Slack, delivery_notices, make_slack
 from switchboard.wiring.telegram import telegram_bot
 
+T = TypeVar("T")
 log = logging.getLogger("switchboard")
 
 
@@ -105,6 +108,7 @@ class Services:
             self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="dispatcher"))
             self._start_sla()
             self._start_reports()
+            self._start_retention()
             if self.scheduler is not None:
                 self.scheduler.start()
         else:
@@ -133,19 +137,26 @@ class Services:
             return
         sweeper = Sweeper(rt.settings, rt.db, rt.clock, keeper)
 
-        async def sweep() -> None:
-            try:
-                done = await asyncio.to_thread(sweeper.sweep)
-            except Exception:
-                log.exception("SLA sweep failed; the next one retries")
-                return
-            if done.steps:
-                self.wake_dispatcher()
-
+        sweep = self._job(sweeper.sweep, "SLA sweep failed; the next one retries",
+                          lambda done: bool(done.steps))
         self._scheduler().add_job(sweep, "interval",
                                   seconds=rt.settings.sla.sweep_every.total_seconds(),
                                   coalesce=True, max_instances=1, id="sla-sweep",
                                   next_run_time=datetime.now(rt.settings.zone))
+
+    def _job(self, work: Callable[[], T], failed: str, wakes: Callable[[T], bool]
+             ) -> Callable[[], Awaitable[None]]:
+        """A scheduled job: `work` in a thread; a failure is logged and the next run
+        retries; the dispatcher is woken when `wakes(result)` (it queued something)."""
+        async def run() -> None:
+            try:
+                done = await asyncio.to_thread(work)
+            except Exception:
+                log.exception(failed)
+                return
+            if wakes(done):
+                self.wake_dispatcher()
+        return run
 
     def _scheduler(self) -> AsyncIOScheduler:
         if self.scheduler is None:
@@ -163,34 +174,34 @@ class Services:
         if board.spikes.enabled:
             watch = SpikeWatch(rt.settings, rt.db)
 
-            async def spikes() -> None:
-                try:
-                    told = await asyncio.to_thread(watch.check, rt.clock.now())
-                except Exception:
-                    log.exception("spike check failed; the next one retries")
-                    return
-                if told:
-                    self.wake_dispatcher()
-
+            spikes = self._job(lambda: watch.check(rt.clock.now()),
+                               "spike check failed; the next one retries", bool)
             self._scheduler().add_job(spikes, "interval",
                                       seconds=board.spikes.every.total_seconds(),
                                       coalesce=True, max_instances=1, id="spikes")
         if board.digest.enabled:
             hour, minute = (int(x) for x in board.digest.at.split(":"))
 
-            async def send_digest() -> None:
-                try:
-                    sent = await asyncio.to_thread(digest.send, rt.settings, rt.db,
-                                                   rt.clock.now())
-                except Exception:
-                    log.exception("daily digest failed")
-                    return
-                if sent:
-                    self.wake_dispatcher()
-
+            send_digest = self._job(lambda: digest.send(rt.settings, rt.db, rt.clock.now()),
+                                    "daily digest failed", bool)
             self._scheduler().add_job(send_digest, "cron", hour=hour, minute=minute,
                                       coalesce=True, max_instances=1, id="digest",
                                       misfire_grace_time=3600)
+
+    def _start_retention(self) -> None:
+        """Anonymise what `privacy.retention` makes due, every `every` (off when nothing
+        is configured to expire)."""
+        rt = self.rt
+        policy = rt.settings.privacy.retention
+        if policy.closed_tickets is None and policy.raw_mail is None:
+            return
+
+        sweep = self._job(lambda: retention.sweep(rt.db, rt.settings, rt.clock.now()),
+                          "retention sweep failed; the next one retries",
+                          lambda done: bool(done["tickets"] or done["customers"]))
+        self._scheduler().add_job(sweep, "interval", seconds=policy.every.total_seconds(),
+                                  coalesce=True, max_instances=1, id="retention",
+                                  next_run_time=datetime.now(rt.settings.zone))
 
     async def stop(self) -> None:
         # intake first, then the writer that stores what intake accepted, then the rest

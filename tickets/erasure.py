@@ -48,6 +48,8 @@ from tickets.schema import (
 )
 
 MARKER = "[đã xóa / erased]"
+# journal actions whose reason is a person's free text (an agent's note, a supplier's answer)
+FREE_TEXT = ("note", "supplier_note", "desk_to_supplier")
 _CHUNK = 500  # ids per IN list: well under SQLite's and PostgreSQL's parameter limits
 _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _PHONE = re.compile(r"(?<![\w+])(?:\+?84|0)(?:[\s.-]?\d){8,10}(?!\d)")
@@ -184,9 +186,15 @@ def anonymise(conn: Connection, ticket_ids: Sequence[int], values: Values, actor
             subject=None, thread_key=None, anonymised_at=now))
         conn.execute(delete(ticket_participants)
                      .where(ticket_participants.c.ticket_id.in_(chunk)))
+        # what people wrote freely about the ticket (notes, suppliers' answers) may
+        # repeat anything the customer said: it goes whole; the rest is scrubbed of values
+        conn.execute(update(journal).where(journal.c.ticket_id.in_(chunk),
+                                           journal.c.action.in_(FREE_TEXT)).values(
+            reason=MARKER))
         _scrub_rows(conn, journal, journal.c.ticket_id.in_(chunk), values,
                     ("reason", "data"))
-        _scrub_rows(conn, proposals, proposals.c.ticket_id.in_(chunk), values, ("note",))
+        conn.execute(update(proposals).where(proposals.c.ticket_id.in_(chunk))
+                     .values(note=MARKER))
         result.cancelled += _anonymise_outbox(conn, chunk, result)
         conn.execute(journal.insert(), [
             {"ticket_id": t, "at": now, "actor": actor[:128], "action": "erased",

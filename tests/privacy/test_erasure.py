@@ -24,6 +24,7 @@ from switchboard.redact import RedactingFormatter
 from switchboard.wiring.email import make_intake
 from tests.connectors.chat import ADMIN, fixture_json
 from tests.connectors.slack.conftest import Desk
+from tickets import store
 from tickets.database import Database
 from tickets.erasure import MARKER
 from tickets.messages import customer_channels
@@ -139,6 +140,10 @@ async def test_an_erased_customer_leaves_nothing_behind(desk: Desk, tmp_path: Pa
     with rt.db.read() as conn:
         assert conn.execute(select(tickets.c.csat).where(tickets.c.id == zalo_ticket)
                             ).scalar() == 5
+    # an agent's note repeating where she lives
+    with rt.db.write() as conn:
+        store.append_journal(conn, email_ticket, rt.clock.now(), [store.JournalEntry(
+            "note", "Đã gọi lại, giao bình mới tới 12 ngõ Hoa Sữa", actor="lan")])
     # a reply waiting in the outbox (not dispatched)
     answer = await chat.reply(f"MC-{email_ticket}", "Chào chị Nguyễn Thị Lan, shop đã nhận.")
     assert answer.status_code == 202

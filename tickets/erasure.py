@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, bindparam, cast, delete, or_, select, update
 
+from tickets import search
 from tickets.identities import normalize_email, normalize_phone
 from tickets.outbox import CANCELLED, PENDING, SENDING, SENT
 from tickets.personal_data import canonical, merged_family
@@ -222,7 +223,7 @@ def _anonymise_messages(conn: Connection, chunk: Sequence[int], result: Erasure)
     if changes:
         conn.execute(update(messages).where(messages.c.id == bindparam("i")).values(
             external_id=bindparam("key"), text=MARKER, subject=None, attachments=[],
-            meta={"erased": "1"}), changes)
+            meta={"erased": "1"}, folded=None), changes)
         conn.execute(update(messages).where(messages.c.ticket_id.in_(chunk),
                                             messages.c.author_kind == "customer")
                      .values(author=MARKER))
@@ -305,6 +306,8 @@ def _scrub_rows(conn: Connection, table: Any, where: Any, values: Values,
             continue
         new = {c: _scrub_value(getattr(row, c), values) for c in columns}
         if any(new[c] != getattr(row, c) for c in columns):
+            if table is messages:  # the search index reads the folded copy
+                new["folded"] = search.folded(new.get("subject"), str(new.get("text", "")))
             conn.execute(update(table).where(table.c.id == row.id).values(**new))
             changed += 1
     return changed

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, exists, func, or_, select
+from sqlalchemy import Connection, Select, func, select, true
 
 from tickets.catalog import orders_for_contacts
 from tickets.customers import Tier, contacts_of, identity_values, tier_for
 from tickets.schema import customers, identities, journal, messages, tickets
+from tickets.ticket_search import search_page
 
 
 def first_inbound_text() -> Any:
@@ -50,13 +51,13 @@ def _filtered(stmt: Select[Any], f: TicketFilter) -> Select[Any]:
             stmt = stmt.where(column == value)
     if f.departments:
         stmt = stmt.where(tickets.c.department.in_(list(f.departments)))
-    if f.text:
-        like = f"%{f.text}%"
-        stmt = stmt.where(or_(
-            tickets.c.subject.ilike(like),
-            exists().where(messages.c.ticket_id == tickets.c.id, messages.c.text.ilike(like)),
-        ))
     return stmt
+
+
+def _where(f: TicketFilter) -> Any:
+    """The filters (not the text) as one condition on `tickets`."""
+    clause = _filtered(select(tickets.c.id), f).whereclause
+    return clause if clause is not None else true()
 
 
 def ticket_row(row: Any, prefix: str) -> dict[str, Any]:
@@ -85,13 +86,31 @@ def ticket_row(row: Any, prefix: str) -> dict[str, Any]:
     }
 
 
-def list_tickets(conn: Connection, prefix: str, f: TicketFilter, limit: int = 50,
-                 offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[dict[str, Any]]
+    total: int  # with a search: the matches up to the page's end (see `more`)
+    more: bool  # a search: more tickets match than the pages so far
+
+
+def ticket_page(conn: Connection, prefix: str, f: TicketFilter, limit: int = 50,
+                offset: int = 0) -> Page:
+    """Newest first; with `f.text`, the search's order (see tickets.ticket_search)."""
+    if f.text and f.text.strip():
+        ids, total, more = search_page(conn, f.text, _where(f), limit, offset)
+        rows = {r.id: r for r in conn.execute(select(tickets).where(tickets.c.id.in_(ids)))}
+        return Page([ticket_row(rows[i], prefix) for i in ids if i in rows], total, more)
     total = conn.execute(_filtered(select(func.count()).select_from(tickets), f)).scalar_one()
-    rows = conn.execute(
+    rows_ = conn.execute(
         _filtered(select(tickets), f).order_by(tickets.c.id.desc()).limit(limit).offset(offset)
     ).all()
-    return [ticket_row(r, prefix) for r in rows], int(total)
+    return Page([ticket_row(r, prefix) for r in rows_], int(total), False)
+
+
+def list_tickets(conn: Connection, prefix: str, f: TicketFilter, limit: int = 50,
+                 offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    page = ticket_page(conn, prefix, f, limit, offset)
+    return page.items, page.total
 
 
 def get_ticket(conn: Connection, prefix: str, ticket_id: int) -> dict[str, Any] | None:

@@ -193,6 +193,9 @@ messages = Table(
     Column("classification", JSON),
     Column("meta", JSON),
     Column("created_at", UTCDateTime, nullable=False),
+    # subject and text folded for search (tickets/search.py): indexed by FTS5 on SQLite
+    # (`messages_fts`) and GIN on PostgreSQL (`ix_messages_search`), made by migration 0008
+    Column("folded", Text),
     UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
 )
 

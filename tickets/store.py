@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.sql import ClauseElement
 
+from tickets import search
 from tickets.erasure import erased_key
 from tickets.fastsql import FastInsert, FastSelect, FastUpdate
 from tickets.schema import journal, messages, tickets
@@ -176,14 +177,23 @@ def update_ticket(conn: Connection, ticket_id: int, values: Mapping[str, Any]) -
 
 
 def add_message(conn: Connection, values: Mapping[str, Any]) -> int:
-    message_id = _INSERT_MESSAGE.one(conn, values)
+    message_id = _INSERT_MESSAGE.one(conn, _searchable(values))
     assert message_id is not None
     return message_id
 
 
 def add_messages(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Many messages in one statement (the pipeline writes a batch's together)."""
-    _INSERT_MESSAGE.many(conn, rows)
+    _INSERT_MESSAGE.many(conn, [_searchable(r) for r in rows])
+
+
+def _searchable(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """With its folded copy, which the search index reads (in this same transaction).
+    Our automatic messages (acknowledgements, surveys) are not searched: every ticket has
+    one, and their words ("đã nhận được yêu cầu") would match everything."""
+    if values.get("author_kind") == "system":
+        return {**values, "folded": None}
+    return {**values, "folded": search.folded(values.get("subject"), str(values["text"]))}
 
 
 def journal_rows(ticket_id: int, at: datetime,

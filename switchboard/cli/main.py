@@ -162,7 +162,7 @@ def tickets() -> None:
 @click.option("--supplier")
 @click.option("--channel")
 @click.option("--sla", type=click.Choice(["none", "yellow", "red"]))
-@click.option("--search", help="text in the subject or messages")
+@click.option("--search", help="words (diacritics optional), a phone, an email or an order code")
 @click.option("--limit", default=100, show_default=True)
 @click.pass_context
 def tickets_list(ctx: click.Context, as_json: bool, status: str | None, category: str | None,
@@ -175,22 +175,22 @@ def tickets_list(ctx: click.Context, as_json: bool, status: str | None, category
     f = queries.TicketFilter(status=status, category=category, department=department,
                              supplier_id=supplier, channel=channel, sla_level=sla, text=search)
     with _database(ctx).read() as conn:
-        items, total = queries.list_tickets(conn, settings.tickets.ref_prefix, f, limit)
+        page = queries.ticket_page(conn, settings.tickets.ref_prefix, f, limit)
     fields = queries.TICKET_FIELDS
     if as_json:
-        for item in items:
+        for item in page.items:
             row = {k: item[k] for k in fields}
             click.echo(orjson.dumps(localize(row, settings.zone)).decode())
         return
     click.echo(f"{'REF':<10} {'STATUS':<8} {'CHANNEL':<16} {'CATEGORY':<24} {'SUPPLIER':<10} "
                f"{'DEPARTMENT':<18} {'SLA':<6} {'CREATED':<16} SUBJECT")
-    for t in items:
+    for t in page.items:
         kind = t["category"] + (f"/{t['topic']}" if t["topic"] else "")
         created = local_iso(t["created_at"], settings.zone)[:16].replace("T", " ")
         click.echo(f"{t['ref']:<10} {t['status']:<8} {t['channel']:<16} {kind:<24} "
                    f"{t['supplier_id'] or '-':<10} {t['department']:<18} {t['sla_level']:<6} "
                    f"{created:<16} {(t['subject'] or '')[:50]}")
-    click.echo(f"({len(items)} of {total})")
+    click.echo(f"({len(page.items)} of {page.total:,}{' or more' if page.more else ''})")
 
 
 @tickets.command("show")

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, select
 
 from switchboard.desk import slack_cards
 from switchboard.settings import Settings
-from tickets import erasure
+from tickets import erasure, search_index
 from tickets.database import Database
 from tickets.personal_data import canonical, merged_family
 from tickets.schema import personal_data_log
@@ -49,6 +49,7 @@ def erase(db: Database, settings: Settings, customer_id: int, actor: str, via: s
         if done is None:
             return None
         removed = outside_rows(conn, settings, done, now)
+        search_index.purge(conn)  # the search index's pages forget their words too
     scrubbed = db.scrub_free_space(TOUCHED, full=settings.privacy.vacuum_full)
     log.info("customer #%d erased by %s via %s: %s", done.customer_id, actor, via,
              done.summary())

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, String, and_, cast, exists, func, select, upd
 
 from switchboard.desk import privacy
 from switchboard.settings import Settings
-from tickets import erasure
+from tickets import erasure, search_index
 from tickets.database import Database
 from tickets.refs import format_ref
 from tickets.schema import customers, identities, messages, personal_data_log, tickets
@@ -45,6 +45,8 @@ def sweep(db: Database, settings: Settings, now: datetime, actor: str = "retenti
         while _raw_mail_batch(db, settings, now - policy.raw_mail, now, done):
             pass
     if any(done.values()):
+        with db.write() as conn:
+            search_index.purge(conn)
         db.scrub_free_space(privacy.TOUCHED, full=settings.privacy.vacuum_full)
         log.info("retention: %s", done)
     return done

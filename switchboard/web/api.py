@@ -76,8 +76,10 @@ def list_tickets(
     supplier: Name = None,
     channel: Name = None,
     sla: Annotated[str | None, Query(description="none, yellow or red", max_length=64)] = None,
-    q: Annotated[str | None, Query(description="text in the subject or messages",
-                                   max_length=200)] = None,
+    q: Annotated[str | None, Query(
+        description="words in the subject or messages, with or without diacritics and in "
+                    "any case; or a phone (any spelling), an email or an order code",
+        max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
@@ -89,10 +91,9 @@ def list_tickets(
         supplier_id=without_nul(supplier), channel=without_nul(channel),
         sla_level=without_nul(sla), text=without_nul(q), departments=caller.departments)
     with rt.db.read() as conn:
-        items, total = queries.list_tickets(conn, rt.settings.tickets.ref_prefix, f, limit,
-                                            offset)
-    return {"items": localize(items, rt.settings.zone), "total": total, "limit": limit,
-            "offset": offset}
+        page = queries.ticket_page(conn, rt.settings.tickets.ref_prefix, f, limit, offset)
+    return {"items": localize(page.items, rt.settings.zone), "total": page.total,
+            "more": page.more, "limit": limit, "offset": offset}
 
 
 Ref = Annotated[str, Path(max_length=64, description="a ticket reference such as MC-12")]

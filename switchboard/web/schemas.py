@@ -71,7 +71,8 @@ class TicketDetailOut(TicketOut):
 
 class TicketPage(BaseModel):
     items: list[TicketOut]
-    total: int
+    total: int  # with a search (`q`): the tickets matched up to the page's end
+    more: bool = False  # with a search: further tickets match (ask for the next page)
     limit: int
     offset: int
 

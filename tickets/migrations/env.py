@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from tickets import search_index
 from tickets.schema import metadata
 
 connection = context.config.attributes.get("connection")
@@ -18,6 +19,8 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=True,
     compare_type=True,
+    # the search index is DDL of its own (tickets/search_index.py), not in the metadata
+    include_name=lambda name, kind, parent: not search_index.is_own(name),
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from switchboard.outbox.saved_replies import SavedReplies, library_for
 from switchboard.outbox.templates import Templates
 from switchboard.pipeline.runner import Pipeline
 from switchboard.secrets import load_secret
@@ -31,6 +32,7 @@ class Runtime:
     pipeline: Pipeline
     secret: bytes
     templates: Templates
+    replies: SavedReplies  # saved replies, checked here so a bad file stops the start
 
 
 def config_path(option: str | None) -> Path:
@@ -51,7 +53,8 @@ def build(settings: Settings, clock: Clock | None = None, *, pooled: bool = True
     templates = Templates(Path(settings.templates_dir) if settings.templates_dir else None)
     pipeline = Pipeline(settings, db, clock, ClassifierCache(settings), secret, templates)
     pipeline.queue = make_queue(settings)
-    return Runtime(settings, db, clock, pipeline, secret, templates)
+    replies = library_for(settings.templates_dir)  # ReplyFileError names the file
+    return Runtime(settings, db, clock, pipeline, secret, templates, replies)
 
 
 def make_queue(settings: Settings) -> RedisInbox | None:

@@ -423,6 +423,7 @@ class ChannelSettings(_Model):
 
 class AgentSettings(_Model):
     name: str = Field(min_length=1, max_length=128)
+    display_name: str = Field("", max_length=128)  # as customers see it (saved replies)
     slack_user: str = ""  # Slack user id (U...); only mapped users may act from Slack
     email: str = ""
     role: Literal["agent", "manager"] = "agent"

@@ -5,15 +5,16 @@ spelling, an email address or an order code.
 Every message keeps a folded copy of its subject and text (`messages.folded`), written with
 the message. SQLite indexes it with FTS5 (an external-content table, `messages_fts`, kept in
 step by triggers, so the pipeline's own transaction updates it and an erasure removes it);
-PostgreSQL with a GIN index on `to_tsvector('simple', folded)`. Both match whole words, the
+PostgreSQL with a GIN index on its words (a stored generated column). Both match whole words, the
 last one also as a prefix when it has three letters or more (`hoan tie` finds `hoàn tiền`
 while it is typed).
 
 Results come newest first. An index cannot order a common word's million matches by date
-cheaply, so the search walks the matching messages from the newest backwards in windows and
-stops when a page is full: the first page of a two-word query on two million messages costs
-milliseconds, not a sort of every match. Within a page, tickets whose text has the query
-exactly as typed (diacritics included) come first.
+cheaply, so the search walks the matching messages from the newest backwards in growing
+steps, filters applied in the same query, and stops when a page is full: the first page of
+a two-word query on two million messages costs milliseconds, not a sort of every match.
+Within a page, tickets whose text has the query exactly as typed (diacritics included)
+come first.
 """
 
 from __future__ import annotations
@@ -22,13 +23,15 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, bindparam, column, select, table, text
+
+from tickets.schema import messages, tickets
 
 _MARKS = re.compile(r"[\u0300-\u036f]")
 _WORD = re.compile(r"[^\W_]+")
 _ORDER_CODE = re.compile(r"^[a-z]{1,4}[-#]?\d{4,}$")
-WINDOW = 20_000  # message ids per step backwards
 MAX_TOTAL = 1_000  # tickets found through a phone, an email or an order code, at most
 
 
@@ -77,32 +80,31 @@ def looks_like_order_code(value: str) -> bool:
     return bool(_ORDER_CODE.match(fold(value).replace(" ", "")))
 
 
-def newest_matching(conn: Connection, query: Query, below: int | None, limit: int
-                    ) -> list[tuple[int, int]]:
-    """(message id, ticket id) of the newest matching messages with ids below `below`,
-    at most `limit` of them."""
+_FTS = table("messages_fts", column("rowid"))
+
+
+def newest_matching(conn: Connection, query: Query, below: int | None, limit: int,
+                    where: Any = None) -> list[tuple[int, int]]:
+    """(message id, ticket id) of the newest matching messages with ids below `below` whose
+    ticket passes `where` (the filters, a condition on `tickets`), at most `limit` of them.
+    FTS5 walks its index backwards from `below`; PostgreSQL's planner walks the primary key
+    backwards for a common word and the GIN index for a rare one, from its statistics."""
+    top = below if below is not None else _top(conn) + 1
+    source: Any
     if conn.dialect.name == "sqlite":
-        sql = ("SELECT m.id, m.ticket_id FROM messages_fts f JOIN messages m ON m.id = f.rowid "
-               "WHERE messages_fts MATCH :q AND f.rowid < :below "
-               "ORDER BY f.rowid DESC LIMIT :limit")
+        source = _FTS.join(messages, messages.c.id == _FTS.c.rowid)
+        match, order, bound = text("messages_fts MATCH :q"), _FTS.c.rowid, _FTS.c.rowid < top
         params = {"q": query.fts5()}
     else:
-        sql = ("SELECT m.id, m.ticket_id FROM messages m "
-               "WHERE to_tsvector('simple', coalesce(m.folded, '')) @@ to_tsquery('simple', :q) "
-               "AND m.id < :below AND m.id >= :floor ORDER BY m.id DESC LIMIT :limit")
-        params = {"q": query.tsquery()}
-    top = below if below is not None else _top(conn) + 1
-    if conn.dialect.name != "sqlite":
-        found: list[tuple[int, int]] = []
-        while top > 0 and len(found) < limit:  # windows: the GIN index and the id range
-            floor = max(0, top - WINDOW)
-            rows = conn.execute(text(sql), {**params, "below": top, "floor": floor,
-                                            "limit": limit - len(found)}).all()
-            found += [(int(r[0]), int(r[1])) for r in rows]
-            top = floor
-        return found
-    rows = conn.execute(text(sql), {**params, "below": top, "limit": limit}).all()
-    return [(int(r[0]), int(r[1])) for r in rows]
+        source = messages
+        match = text("messages.search_tsv @@ to_tsquery('simple', :q)")
+        order, bound, params = messages.c.id, messages.c.id < top, {"q": query.tsquery()}
+    stmt = select(messages.c.id, messages.c.ticket_id)
+    if where is not None:
+        source = source.join(tickets, tickets.c.id == messages.c.ticket_id)
+        stmt = stmt.where(where)
+    stmt = stmt.select_from(source).where(match, bound).order_by(order.desc()).limit(limit)
+    return [(int(r[0]), int(r[1])) for r in conn.execute(stmt, params)]
 
 
 def _top(conn: Connection) -> int:

@@ -145,6 +145,22 @@ def latest_open_for_customer(
     return None if row is None else _head(row)
 
 
+def merged_target_for_customer(conn: Connection, customer_id: int, channel: str,
+                               since: datetime) -> TicketHead | None:
+    """The open ticket that the customer's recent ticket on `channel` was merged into: their
+    next message on that channel continues there, not in a new ticket."""
+    source = tickets.alias("source")
+    row = conn.execute(
+        select(*_HEAD_COLUMNS).select_from(source.join(
+            tickets, tickets.c.id == source.c.linked_ticket_id))
+        .where(source.c.customer_id == customer_id, source.c.channel == channel,
+               source.c.status == "closed", source.c.updated_at >= since,
+               tickets.c.customer_id == customer_id,
+               *(tickets.c.status != closed for closed in CLOSED_STATUSES))
+        .order_by(source.c.updated_at.desc()).limit(1)).first()
+    return None if row is None else _head(row)
+
+
 def create_ticket(conn: Connection, values: Mapping[str, Any]) -> int:
     ticket_id = _INSERT_TICKET.one(conn, values)
     assert ticket_id is not None

@@ -24,7 +24,9 @@ IGNORED_SUBTYPES = {"bot_message", "channel_join", "channel_leave", "channel_top
                     "channel_purpose", "channel_name", "thread_broadcast", "pinned_item",
                     "file_share_message"}
 ACTIONS = ("sb_reply", "sb_assign_me", "sb_supplier", "sb_resolve", "sb_reopen",
-           "sb_transfer", "sb_category", "sb_priority", "sb_ack", "sb_status", "sb_proposal")
+           "sb_transfer", "sb_category", "sb_priority", "sb_ack", "sb_status", "sb_proposal",
+           "sb_saved_pick")  # the last: the reply form's *Saved reply* menu
+COMMANDS = ("/ticket", "/customer", "/reply", "/search", "/merge")
 
 
 class SlackDeskPort(Protocol):
@@ -66,7 +68,7 @@ def make_app(client: AsyncWebClient, signing_secret: str, desk: SlackDeskPort) -
         else:
             await ack()
 
-    for name in ("/ticket", "/customer"):
+    for name in COMMANDS:
         @app.command(name)
         async def command(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
             await ack()

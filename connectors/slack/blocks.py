@@ -163,19 +163,48 @@ def transcript(messages: Sequence[Mapping[str, Any]], limit: int = 30) -> str:
     return _text(head + "\n" + "\n".join(lines), 2900)
 
 
-def reply_modal(ticket_value: str, ref: str, label: str) -> dict[str, Any]:
+MAX_OPTIONS = 100  # a static_select's limit
+
+
+def reply_modal(ticket_value: str, ref: str, label: str,
+                saved: Sequence[tuple[str, str]] = (), *, text: str = "",
+                chosen: str | None = None, note: str = "", text_block: str = "reply"
+                ) -> dict[str, Any]:
+    """The *Reply to customer* form. With `saved` replies (code, title), a *Saved reply*
+    menu comes first: picking one sends `sb_saved_pick` and the form comes back with the
+    message filled in (`text`, under a new `text_block`: Slack keeps what was typed in a
+    block it has seen) or with why it could not be (`note`)."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "context", "elements": [{"type": "mrkdwn", "text":
+            f"Gửi cho khách qua {label} / goes to the customer by {label}"}]}]
+    if saved:
+        menu = _select("sb_saved_pick", "Chọn mẫu / Choose one",
+                       [(code, f"{code} — {title}") for code, title in saved[:MAX_OPTIONS]])
+        picked = [o for o in menu["options"] if o["value"] == chosen]
+        if picked:
+            menu["initial_option"] = picked[0]
+        blocks.append({"type": "input", "block_id": "saved", "optional": True,
+                       "dispatch_action": True, "element": menu,
+                       "label": {"type": "plain_text", "text": "Trả lời mẫu / Saved reply"},
+                       "hint": {"type": "plain_text", "text": "Điền sẵn nội dung bên dưới, "
+                                "sửa được trước khi gửi / fills in the message below; edit "
+                                "it before sending if you like"}})
+        if note:
+            blocks.append({"type": "context", "elements": [
+                {"type": "mrkdwn", "text": f"⚠️ {_text(note, 1900)}"}]})
+    box: dict[str, Any] = {"type": "plain_text_input", "action_id": "text",
+                           "multiline": True, "max_length": 3000}
+    if text:
+        box["initial_value"] = text[:3000]
+    blocks.append({"type": "input", "block_id": text_block, "optional": bool(saved),
+                   "label": {"type": "plain_text", "text": "Nội dung / Message"},
+                   "element": box})
     return {
         "type": "modal", "callback_id": "sb_reply_modal", "private_metadata": ticket_value,
         "title": {"type": "plain_text", "text": f"Trả lời {ref}"[:24]},
         "submit": {"type": "plain_text", "text": "Gửi / Send"},
         "close": {"type": "plain_text", "text": "Huỷ / Cancel"},
-        "blocks": [
-            {"type": "context", "elements": [{"type": "mrkdwn", "text":
-                f"Gửi cho khách qua {label} / goes to the customer by {label}"}]},
-            {"type": "input", "block_id": "reply", "label": {"type": "plain_text",
-                                                            "text": "Nội dung / Message"},
-             "element": {"type": "plain_text_input", "action_id": "text", "multiline": True,
-                         "max_length": 3000}}],
+        "blocks": blocks,
     }
 
 

@@ -9,14 +9,24 @@ import signal
 from collections.abc import Coroutine
 from typing import Any
 
+import click
 import uvicorn
 
 from switchboard import bootstrap
+from switchboard.outbox.saved_replies import ReplyFileError
 from switchboard.settings import Settings
 from switchboard.web import create_app
 from switchboard.wiring.services import Services
 
 log = logging.getLogger("switchboard")
+
+
+def _build(settings: Settings) -> bootstrap.Runtime:
+    """The runtime; a saved reply that does not load stops the start, naming the file."""
+    try:
+        return bootstrap.build(settings)
+    except ReplyFileError as exc:
+        raise click.ClickException(f"saved replies: {exc}") from None
 
 
 def run_loop(main: Coroutine[Any, Any, None]) -> None:
@@ -30,7 +40,7 @@ def run_loop(main: Coroutine[Any, Any, None]) -> None:
 
 async def serve(settings: Settings, *, host: str | None, port: int | None,
                 worker: bool) -> None:
-    rt = bootstrap.build(settings)
+    rt = _build(settings)
     app = create_app(rt, run_worker=worker, run_intake=True)
     # The rules, catalog and templates are a large heap that lives as long as the process;
     # without this every full collection walks it, a 200-300 ms pause on one request in a
@@ -54,7 +64,7 @@ async def serve(settings: Settings, *, host: str | None, port: int | None,
 async def run_worker(settings: Settings) -> None:
     """A worker process (pipeline and outbox, no HTTP, no intake) until SIGTERM/SIGINT,
     finishing the batch at hand."""
-    rt = bootstrap.build(settings)
+    rt = _build(settings)
     services = Services(rt, worker=True, intake=False)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -31,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from connectors.slack import blocks
 from switchboard import channels
 from switchboard.desk import actions as desk
-from switchboard.desk import privacy, slack_cards, supplier_actions
+from switchboard.desk import privacy, slack_cards, slack_commands, slack_saved, supplier_actions
 from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
 from switchboard.settings import AgentSettings, Settings
 from switchboard.ticket_rules.sla_keeper import keeper_for
@@ -57,7 +57,8 @@ Deliver = Callable[[InboundMessage], Any]
 class SlackDesk:
     def __init__(self, settings: Settings, db: Database, clock: Clock, secret: bytes,
                  client: AsyncWebClient, deliver: Deliver,
-                 wake: Callable[[], None] = lambda: None) -> None:
+                 wake: Callable[[], None] = lambda: None,
+                 replies: slack_saved.Library | None = None) -> None:
         self.settings = settings
         self.db = db
         self.clock = clock
@@ -66,6 +67,9 @@ class SlackDesk:
         self.deliver = deliver  # into the durable inbox (slash-command calls)
         self.wake = wake  # the outbox dispatcher, after something was queued
         self.agents = {a.slack_user: a for a in settings.agents if a.slack_user}
+        self.saved = slack_saved.SlackSavedReplies(self, replies)  # reply form menu, /reply
+        self.more = {"/reply": self.saved.command, **slack_commands.SlackCommands(
+            settings, db, clock, _first_time, lambda: self.wake()).handlers()}
 
     # -- who may act ---------------------------------------------------------------------
 
@@ -147,13 +151,14 @@ class SlackDesk:
             return ("sent", "")
 
     def _reply(self, conn: Connection, ticket_id: int, agent: AgentSettings, text: str,
-               now: datetime) -> None:
+               now: datetime, saved: str | None = None) -> None:
         message = compose_reply(conn, self.settings, self.secret, ticket_id, text, now=now)
         _, outbox_id = record_outbound(conn, ticket_id=ticket_id, message=message,
                                        kind="reply", author=agent.name, now=now)
         store.append_journal(conn, ticket_id, now, [JournalEntry(
             "replied", f"{agent.name} answered the customer by {message.channel.value} "
-            "from Slack", actor=agent.name, data={"outbox_id": outbox_id})])
+            "from Slack" + (f" (saved reply {saved})" if saved else ""), actor=agent.name,
+            data={"outbox_id": outbox_id, **({"saved": saved} if saved else {})})])
         desk.record_first_response(conn, self.settings, ticket_id, agent.name, now)
         store.update_ticket(conn, ticket_id, {"updated_at": now})
 
@@ -186,6 +191,9 @@ class SlackDesk:
                       (body.get("container") or {}).get("channel_id") or "")
         action = (body.get("actions") or [{}])[0]
         action_id = str(action.get("action_id"))
+        if action_id == "sb_saved_pick":  # the reply form's menu: fills the form in
+            await self.saved.picked(body)
+            return
         value = str(action.get("value") or (action.get("selected_option") or {}).get("value")
                     or "")
         agent = self.agent(user)
@@ -277,7 +285,8 @@ class SlackDesk:
         try:
             await self.client.views_open(trigger_id=str(body.get("trigger_id")),
                                          view=blocks.reply_modal(str(ticket_id), ref,
-                                                                 channels.label(found)))
+                                                                 channels.label(found),
+                                                                 self.saved.options()))
         except SlackApiError as exc:
             await self._ephemeral(channel, user, f"Không mở được / could not open the reply "
                                   f"form: {exc.response.get('error')}")
@@ -289,22 +298,22 @@ class SlackDesk:
         view = body.get("view") or {}
         if agent is None:
             return {"reply": NOT_AGENT}
-        values = ((view.get("state") or {}).get("values") or {}).get("reply") or {}
-        text = str((values.get("text") or {}).get("value") or "").strip()
-        if not text:
-            return {"reply": "Hãy nhập nội dung / write the answer"}
+        text, block, saved, errors = await asyncio.to_thread(self.saved.form, agent, view)
+        if errors:
+            return errors
         ticket_text = str(view.get("private_metadata") or "")
         if not ticket_text.isdigit():
-            return {"reply": "Phiếu không rõ / unknown ticket"}
+            return {block: "Phiếu không rõ / unknown ticket"}
         key = f"view:{view.get('id')}:{view.get('hash')}"
-        error = await asyncio.to_thread(self._submit_reply, agent, int(ticket_text), text, key)
+        error = await asyncio.to_thread(self._submit_reply, agent, int(ticket_text), text, key,
+                                        saved)
         if error:
-            return {"reply": error}
+            return {block: error}
         self.wake()
         return None
 
     def _submit_reply(self, agent: AgentSettings, ticket_id: int, text: str,
-                      key: str) -> str | None:
+                      key: str, saved: str | None = None) -> str | None:
         now = self.clock.now()
         with self.db.write() as conn:
             if store.get_head(conn, ticket_id) is None:
@@ -312,7 +321,7 @@ class SlackDesk:
             if not _first_time(conn, key, now):
                 return None
             try:
-                self._reply(conn, ticket_id, agent, text, now)
+                self._reply(conn, ticket_id, agent, text, now, saved)
             except CannotReply as exc:
                 return str(exc)[:150]
             slack_cards.to_thread(conn, self.settings, ticket_id,
@@ -325,6 +334,8 @@ class SlackDesk:
         agent = self.agent(str(body.get("user_id") or ""))
         if agent is None:
             return NOT_AGENT
+        if name in self.more:  # /reply (slack_saved), /search and /merge (slack_commands)
+            return await self.more[name](agent, body)
         text = str(body.get("text") or "").strip()
         contact, summary = _split_contact(text)
         phone = normalize_phone(contact)

@@ -69,6 +69,10 @@ class Threader:
             head = store.latest_open_for_customer(conn, customer_id, on, since)
             if head is not None:
                 return Thread(head, f"the customer's open {head.channel} ticket")
+            if on is not None:  # their ticket here was merged into one on another channel
+                head = store.merged_target_for_customer(conn, customer_id, on, since)
+                if head is not None:
+                    return Thread(head, f"the ticket their {channel} ticket was merged into")
         return Thread(None, "new conversation")
 
     def hints(self, batch: Batch, message: InboundMessage) -> list[tuple[int, str, bool]]:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from switchboard.desk import actions as desk
 from switchboard.desk import privacy, slack_cards
+from switchboard.desk.saved_reply import render_for_ticket
 from switchboard.intake.message import (
     CONTENT,
     BadMessage,
@@ -21,6 +22,7 @@ from switchboard.intake.message import (
     without_nul,
 )
 from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
+from switchboard.outbox.saved_replies import ReplyError, UnknownReply
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from switchboard.timefmt import localize
 from switchboard.web.common import Caller, deliver, problems, read_limited, runtime
@@ -115,11 +117,26 @@ def get_ticket(request: Request, ref: Ref, caller: Caller) -> dict[str, Any]:
 
 
 class ReplyIn(BaseModel):
+    """Exactly one of `text` (with `html` if wanted) and `saved`, a saved reply's code
+    (`GET /api/replies`) filled in for the ticket (see `switchboard.web.replies`)."""
     model_config = ConfigDict(extra="forbid")
     # something to read: an answer of blanks would reach the customer as an empty message
-    text: Annotated[str, not_blank("text is empty")] = Field(
-        min_length=1, max_length=50_000, json_schema_extra={"pattern": CONTENT})
+    text: Annotated[str, not_blank("text is empty")] | None = Field(
+        None, min_length=1, max_length=50_000, json_schema_extra={"pattern": CONTENT})
     html: str | None = Field(None, max_length=200_000)
+    saved: str | None = Field(None, min_length=1, max_length=64)
+
+    @model_validator(mode="after")
+    def _text_or_saved(self) -> ReplyIn:
+        given = {"text", "saved"} & self.model_fields_set
+        if len(given) != 1:
+            raise ValueError("give exactly one of text (an answer) and saved (a saved "
+                             "reply's code)")
+        if "saved" in given and "html" in self.model_fields_set:
+            raise ValueError("html goes with text, not with a saved reply")
+        if self.text is None and self.saved is None:
+            raise ValueError(f"{given.pop()} must be a string")
+        return self
 
 
 class ReplyQueued(BaseModel):
@@ -134,6 +151,11 @@ def reply(request: Request, ref: Ref, body: ReplyIn, caller: Caller) -> ReplyQue
     """Answer the customer on their channel; sent by the outbox, delivery shown on the
     ticket."""
     rt = runtime(request)
+    if body.saved is not None:  # see switchboard.web.replies for the statuses
+        try:
+            rt.replies.get(body.saved)
+        except UnknownReply as exc:
+            raise HTTPException(422, f"saved: {exc}") from None
     ticket_id = parse_ref(ref)
     if ticket_id is None:
         raise HTTPException(404, f"{ref!r} is not a ticket reference")
@@ -142,19 +164,28 @@ def reply(request: Request, ref: Ref, body: ReplyIn, caller: Caller) -> ReplyQue
         head = store.get_head(conn, ticket_id)
         if head is None or (caller.departments and head.department not in caller.departments):
             raise HTTPException(404, f"no ticket {ref}")
+        text, html = body.text or "", body.html
+        if body.saved is not None:
+            try:
+                text = render_for_ticket(conn, rt.settings, rt.replies, ticket_id, body.saved,
+                                         caller.name, now).text
+            except ReplyError as exc:  # a variable the ticket lacks, named: nothing is sent
+                raise HTTPException(409, str(exc)) from None
         try:
-            message = compose_reply(conn, rt.settings, rt.secret, ticket_id, body.text,
-                                    body.html, now=now)
+            message = compose_reply(conn, rt.settings, rt.secret, ticket_id, text, html,
+                                    now=now)
         except CannotReply as exc:
             raise HTTPException(409, str(exc)) from None
         _, outbox_id = record_outbound(conn, ticket_id=ticket_id, message=message,
                                        kind="reply", author=caller.name, now=now)
         store.append_journal(conn, ticket_id, now, [store.JournalEntry(
-            "replied", f"{caller.name} answered the customer by {message.channel.value}",
-            actor=caller.name, data={"outbox_id": outbox_id})])
+            "replied", f"{caller.name} answered the customer by {message.channel.value}"
+            + (f" (saved reply {body.saved})" if body.saved else ""),
+            actor=caller.name, data={"outbox_id": outbox_id,
+                                     **({"saved": body.saved} if body.saved else {})})])
         desk.record_first_response(conn, rt.settings, ticket_id, caller.name, now)
         slack_cards.to_thread(conn, rt.settings, ticket_id,
-                               f"📤 *{caller.name}* → khách / customer:\n{body.text[:2800]}", now)
+                               f"📤 *{caller.name}* → khách / customer:\n{text[:2800]}", now)
     services = getattr(request.app.state, "services", None)
     if services is not None:
         services.wake_dispatcher_threadsafe()

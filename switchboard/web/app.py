@@ -18,9 +18,11 @@ from switchboard.web import contract, pages
 from switchboard.web.api import router
 from switchboard.web.calls import router as calls
 from switchboard.web.dashboard import router as dashboard_router
+from switchboard.web.merges import router as merges_router
 from switchboard.web.metrics import metrics_router
 from switchboard.web.portal import router as portal_router
 from switchboard.web.privacy import router as privacy_router
+from switchboard.web.replies import router as replies_router
 from switchboard.web.slack import routes as slack_routes
 from switchboard.web.webhooks import routes as webhook_routes
 from switchboard.wiring.services import Services
@@ -54,6 +56,8 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.include_router(router)
     app.include_router(calls)
     app.include_router(privacy_router)
+    app.include_router(merges_router)
+    app.include_router(replies_router)
     app.include_router(metrics_router(rt))
     app.router.routes.extend(webhook_routes())
     app.router.routes.extend(slack_routes)

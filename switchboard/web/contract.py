@@ -11,6 +11,7 @@ at its word.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -55,13 +56,32 @@ def message_schema(settings: Settings) -> dict[str, Any]:
     }
 
 
+def reply_schema(codes: Sequence[str]) -> dict[str, Any]:
+    """`POST /api/tickets/{ref}/replies`: an answer (`text`, `html` if wanted) or a saved
+    reply (`saved`, one of the codes loaded now), never both: what `ReplyIn` accepts."""
+    typed = {"type": "object", "title": "an answer", "additionalProperties": False,
+             "required": ["text"],
+             "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 50_000,
+                                     "pattern": CONTENT},
+                            "html": {"anyOf": [{"type": "string", "maxLength": 200_000},
+                                               {"type": "null"}]}}}
+    if not codes:
+        return typed
+    saved = {"type": "object", "title": "a saved reply", "additionalProperties": False,
+             "required": ["saved"],
+             "properties": {"saved": {"type": "string", "enum": list(codes),
+                                      "description": "a code from GET /api/replies"}}}
+    return {"oneOf": [typed, saved]}
+
+
 def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
+        codes = tuple(app.state.runtime.replies.codes())  # they reload: so may the document
+        if app.openapi_schema is None or codes != getattr(app.state, "reply_codes", None):
             document = get_openapi(title=app.title, version=app.version,
                                    description=app.description, routes=app.routes)
             paths = document["paths"]
@@ -70,6 +90,8 @@ def install(app: FastAPI, settings: Settings) -> None:
             document["components"]["schemas"]["CallIn"] = call
             paths["/api/calls"]["post"]["requestBody"] = _json_body(
                 {"$ref": "#/components/schemas/CallIn"})
+            document["components"]["schemas"]["ReplyIn"] = reply_schema(codes)
+            app.state.reply_codes = codes
             app.openapi_schema = document
         return app.openapi_schema
 

@@ -1,0 +1,91 @@
+"""`/search <words>` and `/merge <ticket> <into>` in Slack, for agents.
+
+`/search` answers ephemerally with the first tickets the API's `q` finds (same search:
+diacritics optional, a phone, an email or an order code; limited to the agent's
+departments). `/merge MC-12 MC-9` merges MC-12 into MC-9 as `POST /api/tickets/MC-12/merge`
+does, journaled under the agent's name; a retried command merges once (the command's
+trigger id is remembered like every Slack action's)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from switchboard.desk import merge
+from switchboard.desk.actions import ActionRefused
+from switchboard.settings import AgentSettings, Settings
+from tickets import queries
+from tickets.clock import Clock
+from tickets.database import Database
+from tickets.refs import parse_ref
+
+SEARCH_USAGE = "Cách dùng / usage: `/search <từ khóa, số điện thoại, email hoặc mã đơn>`"
+MERGE_USAGE = ("Cách dùng / usage: `/merge <phiếu gộp> <vào phiếu>`, ví dụ / e.g. "
+               "`/merge MC-12 MC-9` (MC-12 vào / into MC-9)")
+FirstTime = Callable[[Any, str, datetime], bool]
+
+
+class SlackCommands:
+    def __init__(self, settings: Settings, db: Database, clock: Clock,
+                 first_time: FirstTime, wake: Callable[[], None]) -> None:
+        self.settings, self.db, self.clock = settings, db, clock
+        self.first_time = first_time  # Slack retries: act once per trigger
+        self.wake = wake
+
+    def handlers(self) -> dict[str, Callable[[AgentSettings, dict[str, Any]], Awaitable[str]]]:
+        return {"/search": self.search, "/merge": self.merge}
+
+    async def search(self, agent: AgentSettings, body: dict[str, Any]) -> str:
+        words = str(body.get("text") or "").strip()
+        if not words:
+            return SEARCH_USAGE
+        return await asyncio.to_thread(self._search, agent, words[:200])
+
+    def _search(self, agent: AgentSettings, words: str) -> str:
+        prefix = self.settings.tickets.ref_prefix
+        f = queries.TicketFilter(text=words, departments=tuple(agent.departments))
+        with self.db.read() as conn:
+            page = queries.ticket_page(conn, prefix, f, limit=10)
+        if not page.items:
+            return f"Không tìm thấy phiếu nào / no ticket matches “{words}”"
+        zone = self.settings.zone
+        lines = [f"🔎 “{words}”: {page.total}{'+' if page.more else ''} phiếu / tickets"]
+        lines += [f"• *{t['ref']}* {t['status']} · {t['channel']} · {t['category']} · "
+                  f"{t['created_at'].astimezone(zone):%d/%m %H:%M} — "
+                  f"{(t['subject'] or '')[:80]}" for t in page.items]
+        return "\n".join(lines)
+
+    async def merge(self, agent: AgentSettings, body: dict[str, Any]) -> str:
+        words = str(body.get("text") or "").replace(",", " ").split()
+        ids = [parse_ref(w.lstrip("#")) for w in words if w.lower() not in ("into", "vào")]
+        if len(ids) != 2 or None in ids:
+            return MERGE_USAGE
+        source, target = ids
+        assert source is not None and target is not None
+        key = f"merge:{body.get('trigger_id') or f'{source}:{target}'}"
+        return await asyncio.to_thread(self._merge, agent, source, target, key)
+
+    def _merge(self, agent: AgentSettings, source: int, target: int, key: str) -> str:
+        now = self.clock.now()
+        try:
+            with self.db.write() as conn:
+                if not self.first_time(conn, key, now):
+                    return "Đã làm / already done"
+                for ticket_id in (source, target):
+                    if not self._mine(conn, agent, ticket_id):
+                        raise ActionRefused(f"no ticket {ticket_id} in your departments")
+                done = merge.merge(conn, self.settings, source, target, agent.name, now)
+        except ActionRefused as exc:
+            return f"Không gộp được / not merged: {exc}"
+        self.wake()
+        return f"🔀 {done.summary}"
+
+    @staticmethod
+    def _mine(conn: Any, agent: AgentSettings, ticket_id: int) -> bool:
+        from tickets import store
+
+        head = store.get_head(conn, ticket_id)
+        return head is not None and (not agent.departments
+                                     or head.department in agent.departments)

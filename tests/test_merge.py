@@ -111,3 +111,42 @@ def test_two_agents_merging_the_same_pair_at_once_leave_one_merge(twice: Runtime
     kept = 1 if merged == [2] else 2
     assert state[merged[0]][1] == 0 and state[kept][0] != "closed"
     assert state[kept][1] == sum(s[1] for t, s in state.items() if t in (1, 2))
+
+
+def test_a_message_split_out_becomes_its_own_ticket_routed_afresh(runtime: Runtime) -> None:
+    rt = runtime
+    now = rt.clock.now()
+    deliver(rt.pipeline,
+            message("z1", "Đơn DH25220868 giao thiếu hàng", channel="zalo", sender="7001",
+                    when=now),
+            message("z2", "Còn nữa, app báo lỗi không đăng nhập được", channel="zalo",
+                    sender="7001", when=now + timedelta(minutes=2)))
+    with TestClient(create_app(rt, run_worker=False)) as client:
+        ticket = client.get("/api/tickets/MC-1", headers=ADMIN).json()
+        inbound = [m for m in ticket["messages"] if m["direction"] == "in"]
+        assert len(inbound) == 2  # the second joined the open Zalo ticket
+        second = inbound[1]["id"]
+        answer = client.post("/api/tickets/MC-1/split", json={"message_id": second},
+                             headers=ADMIN)
+        assert answer.status_code == 201, answer.text
+        split = answer.json()
+        assert split["ticket"] == "MC-2" and split["split_from"] == "MC-1"
+        assert split["category"] == "service" and split["department"] == "tech_support"
+        again = client.post("/api/tickets/MC-1/split", json={"message_id": second},
+                            headers=ADMIN)
+        assert again.status_code == 404  # no longer MC-1's
+        only = client.post("/api/tickets/MC-1/split", json={"message_id": inbound[0]["id"]},
+                           headers=ADMIN)
+        assert only.status_code == 409 and "only message" in only.json()["detail"]
+        new = client.get("/api/tickets/MC-2", headers=ADMIN).json()
+    assert [m["text"] for m in new["messages"] if m["direction"] == "in"] == [
+        "Còn nữa, app báo lỗi không đăng nhập được"]
+    assert new["linked_ticket"] == "MC-1"
+    with rt.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(messages)
+                            .where(messages.c.external_id == "z2")).scalar_one() == 1
+        kinds = conn.execute(select(outbox.c.kind).where(outbox.c.ticket_id == 2)).scalars()
+        assert "ack" not in list(kinds)  # the customer is not acknowledged twice
+        entries = conn.execute(select(journal.c.ticket_id, journal.c.action)
+                               .where(journal.c.action.in_(["split", "created"]))).all()
+    assert (1, "split") in entries and (2, "created") in entries

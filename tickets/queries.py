@@ -121,6 +121,7 @@ def get_ticket(conn: Connection, prefix: str, ticket_id: int) -> dict[str, Any] 
     result["sla_state"] = row.sla
     result["messages"] = [
         {
+            "id": m.id,
             "direction": m.direction,
             "channel": m.channel,
             "author": m.author,

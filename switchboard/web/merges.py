@@ -1,5 +1,7 @@
-"""`POST /api/tickets/{ref}/merge {"into": "MC-9"}`: merge a ticket into another (agents and
-up, within their departments); see switchboard/desk/merge.py for what moves and why."""
+"""`POST /api/tickets/{ref}/merge {"into": "MC-9"}` merges a ticket into another
+(switchboard/desk/merge.py); `POST /api/tickets/{ref}/split {"message_id": N}` moves one of
+its messages into a new ticket, classified and routed afresh (switchboard/pipeline/split.py).
+Agents and up, within their departments."""
 
 from __future__ import annotations
 
@@ -7,13 +9,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from switchboard.desk import merge
 from switchboard.desk.actions import ActionRefused
+from switchboard.pipeline.split import SplitRefused, split
 from switchboard.web.calls import TICKET
 from switchboard.web.common import Caller, problems, runtime
 from tickets import store
 from tickets.refs import format_ref, parse_ref
+from tickets.schema import messages
 
 router = APIRouter(tags=["tickets"])
 Ref = Annotated[str, Path(max_length=64, description="a ticket reference such as MC-12")]
@@ -61,3 +66,48 @@ def merge_ticket(request: Request, ref: Ref, body: MergeIn, caller: Caller) -> M
     prefix = rt.settings.tickets.ref_prefix
     return Merged(ticket=format_ref(prefix, done.ticket_id),
                   merged=format_ref(prefix, source), messages=count)
+
+
+class SplitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message_id: int = Field(ge=1, le=2**31 - 1, description="one of the ticket's messages "
+                            "(the `id` of a message in GET /api/tickets/{ref})")
+
+
+class SplitOut(BaseModel):
+    ticket: str  # the new ticket
+    split_from: str
+    category: str
+    department: str
+
+
+@router.post("/api/tickets/{ref}/split", response_model=SplitOut, status_code=201,
+             responses=problems(400, 401, 404, 409, 422))
+def split_ticket(request: Request, ref: Ref, body: SplitIn, caller: Caller) -> SplitOut:
+    """Move the message into a new ticket, classified and routed afresh with its own SLA
+    clocks; both tickets journal it and point to each other; the customer is not told."""
+    rt = runtime(request)
+    source = parse_ref(ref)
+    if source is None:
+        raise HTTPException(404, f"{ref!r} is not a ticket reference")
+    prefix = rt.settings.tickets.ref_prefix
+    with rt.db.write() as conn:
+        head = store.get_head(conn, source)
+        if head is None or (caller.departments and head.department not in caller.departments):
+            raise HTTPException(404, f"no ticket {format_ref(prefix, source)}")
+        owner = conn.execute(select(messages.c.ticket_id).where(
+            messages.c.id == body.message_id)).scalar()
+        if owner != source:
+            raise HTTPException(404, f"no message {body.message_id} in "
+                                     f"{format_ref(prefix, source)}")
+        try:
+            new_id = split(rt.pipeline.context, conn, body.message_id, caller.name)
+        except SplitRefused as exc:
+            raise HTTPException(409, str(exc)) from None
+        new = store.get_head(conn, new_id)
+    assert new is not None
+    services = getattr(request.app.state, "services", None)
+    if services is not None:
+        services.wake_dispatcher_threadsafe()
+    return SplitOut(ticket=format_ref(prefix, new_id), split_from=format_ref(prefix, source),
+                    category=new.category, department=new.department)

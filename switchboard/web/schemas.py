@@ -42,6 +42,7 @@ class TicketOut(BaseModel):
 
 
 class MessageOut(BaseModel):
+    id: int  # what POST /api/tickets/{ref}/split takes
     direction: str
     channel: str
     author: str

@@ -150,3 +150,26 @@ def test_a_message_split_out_becomes_its_own_ticket_routed_afresh(runtime: Runti
         entries = conn.execute(select(journal.c.ticket_id, journal.c.action)
                                .where(journal.c.action.in_(["split", "created"]))).all()
     assert (1, "split") in entries and (2, "created") in entries
+
+
+def test_links_are_kept_from_both_sides_and_refuse_a_loop(twice: Runtime) -> None:
+    with TestClient(create_app(twice, run_worker=False)) as client:
+        made = client.post("/api/tickets/MC-2/links", json={"to": "MC-1", "as": "parent"},
+                           headers=ADMIN)
+        assert made.status_code == 201, made.text
+        assert made.json() == {"ticket": "MC-2", "links": [{"ticket": "MC-1",
+                                                           "kind": "parent"}]}
+        parent = client.get("/api/tickets/MC-1", headers=ADMIN).json()
+        assert parent["links"] == [{"ticket": "MC-2", "kind": "child"}]
+        loop = client.post("/api/tickets/MC-1/links", json={"to": "MC-2", "as": "parent"},
+                           headers=ADMIN)
+        assert loop.status_code == 409 and "ancestor" in loop.json()["detail"]
+        assert client.post("/api/tickets/MC-3/links", json={"to": "MC-1", "as": "sibling"},
+                           headers=ADMIN).status_code == 422
+        assert client.delete("/api/tickets/MC-1/links/MC-2", headers=ADMIN).status_code == 204
+        assert client.delete("/api/tickets/MC-1/links/MC-2", headers=ADMIN).status_code == 404
+        assert client.get("/api/tickets/MC-2", headers=ADMIN).json()["links"] == []
+    with twice.db.read() as conn:
+        entries = conn.execute(select(journal.c.ticket_id, journal.c.action).where(
+            journal.c.action.in_(["linked", "unlinked"])).order_by(journal.c.id)).all()
+    assert sorted(entries) == [(1, "linked"), (1, "unlinked"), (2, "linked"), (2, "unlinked")]

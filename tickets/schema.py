@@ -364,6 +364,19 @@ proposals = Table(
     Column("decided_at", UTCDateTime),
 )
 
+# Related tickets, as people link them: each link is two rows, one per side, saying what the
+# other ticket is to this one (parent, child or related). A merge and a split use
+# `tickets.linked_ticket_id` instead: they are one ticket's history, not a relation.
+ticket_links = Table(
+    "ticket_links",
+    metadata,
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), primary_key=True),
+    Column("other_id", Integer, ForeignKey("tickets.id"), primary_key=True),
+    Column("kind", String(16), nullable=False),  # what other_id is to ticket_id
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 alerts_sent = Table(
     "alerts_sent",
     metadata,

@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from switchboard.desk import actions as desk
-from switchboard.desk import privacy, slack_cards
+from switchboard.desk import links, privacy, slack_cards
 from switchboard.desk.saved_reply import render_for_ticket
 from switchboard.intake.message import (
     CONTENT,
@@ -110,9 +110,11 @@ def get_ticket(request: Request, ref: Ref, caller: Caller) -> dict[str, Any]:
         raise HTTPException(404, f"{ref!r} is not a ticket reference")
     with rt.db.read() as conn:
         ticket = queries.get_ticket(conn, rt.settings.tickets.ref_prefix, ticket_id)
+        related = links.links_of(conn, rt.settings.tickets.ref_prefix, ticket_id)
     if ticket is None or (caller.departments and ticket["department"] not in caller.departments):
         raise HTTPException(404, f"no ticket {ref}")
     ticket["sla"] = keeper_for(rt.settings).view(ticket.pop("sla_state"), rt.clock.now())
+    ticket["links"] = related
     return dict(localize(ticket, rt.settings.zone))
 
 

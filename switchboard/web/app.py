@@ -18,6 +18,7 @@ from switchboard.web import contract, pages
 from switchboard.web.api import router
 from switchboard.web.calls import router as calls
 from switchboard.web.dashboard import router as dashboard_router
+from switchboard.web.links import router as links_router
 from switchboard.web.merges import router as merges_router
 from switchboard.web.metrics import metrics_router
 from switchboard.web.portal import router as portal_router
@@ -57,6 +58,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.include_router(calls)
     app.include_router(privacy_router)
     app.include_router(merges_router)
+    app.include_router(links_router)
     app.include_router(replies_router)
     app.include_router(metrics_router(rt))
     app.router.routes.extend(webhook_routes())

@@ -68,6 +68,7 @@ class TicketDetailOut(TicketOut):
     messages: list[MessageOut]
     journal: list[JournalOut]
     sla: dict[str, Any] | None = None  # policy; per timer: due, level, left_seconds, ...
+    links: list[dict[str, str]] = []  # {"ticket": "MC-9", "kind": "parent"}
 
 
 class TicketPage(BaseModel):

@@ -565,6 +565,32 @@ class PortalSettings(_Model):
     failure_window: Duration = timedelta(minutes=15)
 
 
+MACRO_ACTIONS = ("reply", "status", "reclassify", "transfer", "hand_to_supplier", "priority",
+                 "tag")
+
+
+class MacroSettings(_Model):
+    """A named list of actions run in one go (switchboard/desk/macros.py); each action is a
+    one-key mapping: `{reply: code}`, `{status: pending_carrier}`, `{reclassify:
+    service/delivery}`, `{transfer: logistics}`, `{hand_to_supplier: true}`, `{priority:
+    high}`, `{tag: late_delivery}`."""
+
+    name: str = Field(pattern=r"^[a-z0-9_.-]+$")
+    title: str = ""
+    actions: tuple[Mapping[str, str], ...] = Field(min_length=1)
+
+    @field_validator("actions", mode="before")
+    @classmethod
+    def _actions(cls, value: Any) -> Any:
+        for step in value or ():
+            if not isinstance(step, Mapping) or len(step) != 1:
+                raise ValueError(f"each action is one key and its value, not {step!r}")
+            kind = next(iter(step))
+            if kind not in MACRO_ACTIONS:
+                raise ValueError(f"unknown action {kind!r}; one of {', '.join(MACRO_ACTIONS)}")
+        return [{k: str(v) for k, v in step.items()} for step in value or ()]
+
+
 class RetentionSettings(_Model):
     """How long personal data is kept once it is no longer needed; empty: for ever."""
 
@@ -638,6 +664,7 @@ class Settings(_Model):
     portal: PortalSettings = PortalSettings()
     survey: SurveySettings = SurveySettings()
     privacy: PrivacySettings = PrivacySettings()
+    macros: tuple[MacroSettings, ...] = ()
     dashboard: DashboardSettings = DashboardSettings()
 
     @field_validator("timezone")
@@ -648,6 +675,19 @@ class Settings(_Model):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _macros_consistent(self) -> Settings:
+        names = [m.name for m in self.macros]
+        if len(names) != len(set(names)):
+            raise ValueError("macros: a macro name is used twice")
+        for macro in self.macros:
+            for step in macro.actions:
+                kind, value = next(iter(step.items()))
+                if kind == "transfer" and value not in self.routing.departments:
+                    raise ValueError(f"macro {macro.name}: department {value!r} is not in "
+                                     "routing.departments")
+        return self
 
     @model_validator(mode="after")
     def _rules_consistent(self) -> Settings:

@@ -68,8 +68,8 @@ class SlackDesk:
         self.wake = wake  # the outbox dispatcher, after something was queued
         self.agents = {a.slack_user: a for a in settings.agents if a.slack_user}
         self.saved = slack_saved.SlackSavedReplies(self, replies)  # reply form menu, /reply
-        self.more = {"/reply": self.saved.command, **slack_commands.SlackCommands(
-            settings, db, clock, _first_time, lambda: self.wake()).handlers()}
+        self.more = {"/reply": self.saved.command, **slack_commands.SlackCommands(settings, db,
+            clock, _first_time, lambda: self.wake(), secret, self.saved.replies).handlers()}
 
     # -- who may act ---------------------------------------------------------------------
 

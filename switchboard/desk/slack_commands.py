@@ -1,4 +1,4 @@
-"""`/search <words>` and `/merge <ticket> <into>` in Slack, for agents.
+"""`/search <words>`, `/merge <ticket> <into>` and `/macro <name> <ticket>` in Slack.
 
 `/search` answers ephemerally with the first tickets the API's `q` finds (same search:
 diacritics optional, a phone, an email or an order code; limited to the agent's
@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from switchboard.desk import merge
+from switchboard.desk import macros, merge
 from switchboard.desk.actions import ActionRefused
+from switchboard.outbox.saved_replies import SavedReplies
 from switchboard.settings import AgentSettings, Settings
 from tickets import queries
 from tickets.clock import Clock
@@ -22,6 +23,8 @@ from tickets.database import Database
 from tickets.refs import parse_ref
 
 SEARCH_USAGE = "Cách dùng / usage: `/search <từ khóa, số điện thoại, email hoặc mã đơn>`"
+MACRO_USAGE = ("Cách dùng / usage: `/macro <tên> <mã phiếu>`, ví dụ / e.g. "
+               "`/macro late_delivery MC-12`")
 MERGE_USAGE = ("Cách dùng / usage: `/merge <phiếu gộp> <vào phiếu>`, ví dụ / e.g. "
                "`/merge MC-12 MC-9` (MC-12 vào / into MC-9)")
 FirstTime = Callable[[Any, str, datetime], bool]
@@ -29,13 +32,41 @@ FirstTime = Callable[[Any, str, datetime], bool]
 
 class SlackCommands:
     def __init__(self, settings: Settings, db: Database, clock: Clock,
-                 first_time: FirstTime, wake: Callable[[], None]) -> None:
+                 first_time: FirstTime, wake: Callable[[], None], secret: bytes = b"",
+                 replies: SavedReplies | None = None) -> None:
         self.settings, self.db, self.clock = settings, db, clock
+        self.secret, self.replies = secret, replies  # for a macro's saved replies
         self.first_time = first_time  # Slack retries: act once per trigger
         self.wake = wake
 
     def handlers(self) -> dict[str, Callable[[AgentSettings, dict[str, Any]], Awaitable[str]]]:
-        return {"/search": self.search, "/merge": self.merge}
+        return {"/search": self.search, "/merge": self.merge, "/macro": self.macro}
+
+    async def macro(self, agent: AgentSettings, body: dict[str, Any]) -> str:
+        words = str(body.get("text") or "").split()
+        refs = [w for w in words if parse_ref(w.lstrip("#")) is not None and not w.isdigit()]
+        names = [w for w in words if w not in refs]
+        if len(refs) != 1 or len(names) != 1:
+            known = ", ".join(f"`{m.name}` ({m.title})" for m in self.settings.macros)
+            return f"{MACRO_USAGE}\n{known or 'no macros are configured'}"
+        ticket_id = parse_ref(refs[0].lstrip("#"))
+        assert ticket_id is not None
+        key = f"macro:{body.get('trigger_id') or f'{names[0]}:{ticket_id}'}"
+        return await asyncio.to_thread(self._macro, agent, ticket_id, names[0], key)
+
+    def _macro(self, agent: AgentSettings, ticket_id: int, name: str, key: str) -> str:
+        try:
+            with self.db.write() as conn:
+                if not self.first_time(conn, key, self.clock.now()):
+                    return "Đã làm / already done"
+                if not self._mine(conn, agent, ticket_id):
+                    raise macros.MacroRefused(f"no ticket {ticket_id} in your departments")
+                done = macros.run(conn, self.settings, self.secret, self.replies, ticket_id,
+                                  name, agent.name, self.clock.now())
+        except macros.MacroRefused as exc:
+            return f"Không chạy được / not run (nothing changed): {exc}"
+        self.wake()
+        return f"⚙️ {name}: " + "; ".join(done)
 
     async def search(self, agent: AgentSettings, body: dict[str, Any]) -> str:
         words = str(body.get("text") or "").strip()

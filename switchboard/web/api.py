@@ -11,9 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from switchboard.desk import actions as desk
-from switchboard.desk import links, privacy, slack_cards
-from switchboard.desk.saved_reply import render_for_ticket
+from switchboard.desk import answer, links, privacy
 from switchboard.intake.message import (
     CONTENT,
     BadMessage,
@@ -21,7 +19,7 @@ from switchboard.intake.message import (
     parse_message,
     without_nul,
 )
-from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
+from switchboard.outbox.compose import CannotReply
 from switchboard.outbox.saved_replies import ReplyError, UnknownReply
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from switchboard.timefmt import localize
@@ -166,32 +164,18 @@ def reply(request: Request, ref: Ref, body: ReplyIn, caller: Caller) -> ReplyQue
         head = store.get_head(conn, ticket_id)
         if head is None or (caller.departments and head.department not in caller.departments):
             raise HTTPException(404, f"no ticket {ref}")
-        text, html = body.text or "", body.html
-        if body.saved is not None:
-            try:
-                text = render_for_ticket(conn, rt.settings, rt.replies, ticket_id, body.saved,
-                                         caller.name, now).text
-            except ReplyError as exc:  # a variable the ticket lacks, named: nothing is sent
-                raise HTTPException(409, str(exc)) from None
         try:
-            message = compose_reply(conn, rt.settings, rt.secret, ticket_id, text, html,
-                                    now=now)
+            sent = answer.send(conn, rt.settings, rt.secret, ticket_id, caller.name, now,
+                               text=body.text or "", html=body.html, saved=body.saved,
+                               replies=rt.replies)
+        except ReplyError as exc:  # a variable the ticket lacks, named: nothing is sent
+            raise HTTPException(409, str(exc)) from None
         except CannotReply as exc:
             raise HTTPException(409, str(exc)) from None
-        _, outbox_id = record_outbound(conn, ticket_id=ticket_id, message=message,
-                                       kind="reply", author=caller.name, now=now)
-        store.append_journal(conn, ticket_id, now, [store.JournalEntry(
-            "replied", f"{caller.name} answered the customer by {message.channel.value}"
-            + (f" (saved reply {body.saved})" if body.saved else ""),
-            actor=caller.name, data={"outbox_id": outbox_id,
-                                     **({"saved": body.saved} if body.saved else {})})])
-        desk.record_first_response(conn, rt.settings, ticket_id, caller.name, now)
-        slack_cards.to_thread(conn, rt.settings, ticket_id,
-                               f"📤 *{caller.name}* → khách / customer:\n{text[:2800]}", now)
     services = getattr(request.app.state, "services", None)
     if services is not None:
         services.wake_dispatcher_threadsafe()
-    return ReplyQueued(status="queued", ticket=message.ticket_ref, outbox_id=outbox_id)
+    return ReplyQueued(status="queued", ticket=sent.ticket_ref, outbox_id=sent.outbox_id)
 
 
 @router.get("/api/customers", response_model=CustomerOut, tags=["customers"],

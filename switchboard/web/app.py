@@ -19,6 +19,7 @@ from switchboard.web.api import router
 from switchboard.web.calls import router as calls
 from switchboard.web.dashboard import router as dashboard_router
 from switchboard.web.links import router as links_router
+from switchboard.web.macros import router as macros_router
 from switchboard.web.merges import router as merges_router
 from switchboard.web.metrics import metrics_router
 from switchboard.web.portal import router as portal_router
@@ -59,6 +60,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.include_router(privacy_router)
     app.include_router(merges_router)
     app.include_router(links_router)
+    app.include_router(macros_router)
     app.include_router(replies_router)
     app.include_router(metrics_router(rt))
     app.router.routes.extend(webhook_routes())

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from switchboard.desk import actions
 from tests.connectors.slack.conftest import LAN, STRANGER, Desk
+from tests.connectors.slack.test_desk import complaint
 from tickets.schema import journal, tickets
 
 
@@ -59,3 +60,28 @@ async def test_search_and_merge_explain_themselves(desk: Desk) -> None:
     await desk.quiet()
     texts = [r["text"] for r in desk.responses()[4:]]
     assert not texts or all("MC-" not in t for t in texts)
+
+
+async def test_a_macro_from_slack_runs_once_and_explains_itself(desk: Desk) -> None:
+    await complaint(desk, text="Đơn DH25220868 giao chậm quá, 5 ngày chưa tới")
+    await desk.command(LAN, "/macro", "late_delivery MC-1", trigger="m1")
+    ran = await desk.until(lambda: desk.responses(), "the macro")
+    assert ran[0]["text"].startswith("⚙️ late_delivery"), ran[0]["text"]
+    await desk.command(LAN, "/macro", "late_delivery MC-1", trigger="m1")  # a retry
+    await desk.quiet()
+    await desk.command(LAN, "/macro", "", trigger="m2")
+    usage = await desk.until(lambda: desk.responses()[2:], "usage")
+    assert "late_delivery" in usage[0]["text"]
+    with desk.chat.rt.db.read() as conn:
+        runs = conn.execute(select(journal.c.id).where(journal.c.action == "macro")).all()
+        status = conn.execute(select(tickets.c.status).where(tickets.c.id == 1)).scalar()
+    assert len(runs) == 1 and status == "pending_carrier"
+    # a phone ticket cannot take a reply: the whole macro is refused, nothing changes
+    await desk.command(LAN, "/ticket", "0912 345 678 Khách gọi báo giao chậm", trigger="m3")
+    await desk.until(lambda: len(desk.chat.tickets()) == 2, "the phone ticket")
+    await desk.command(LAN, "/macro", "late_delivery MC-2", trigger="m4")
+    refused = await desk.until(lambda: desk.responses()[4:], "the refusal")
+    assert "nothing changed" in refused[0]["text"] and "step 1" in refused[0]["text"]
+    with desk.chat.rt.db.read() as conn:
+        assert conn.execute(select(tickets.c.status).where(tickets.c.id == 2)).scalar() \
+            != "pending_carrier"

@@ -377,6 +377,22 @@ ticket_links = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+# A person's merge of two customers, kept so it can be undone for a day: what moved.
+customer_merges = Table(
+    "customer_merges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kept_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("dropped_id", Integer, ForeignKey("customers.id"), nullable=False, index=True),
+    Column("identity_ids", JSON, nullable=False),
+    Column("ticket_ids", JSON, nullable=False),
+    Column("name_taken", Boolean, nullable=False),  # the kept one had no name and took this
+    Column("merged_by", String(128), nullable=False),
+    Column("merged_at", UTCDateTime, nullable=False),
+    Column("undone_by", String(128)),
+    Column("undone_at", UTCDateTime),
+)
+
 alerts_sent = Table(
     "alerts_sent",
     metadata,

@@ -17,6 +17,7 @@ from switchboard.bootstrap import Runtime
 from switchboard.web import contract, pages
 from switchboard.web.api import router
 from switchboard.web.calls import router as calls
+from switchboard.web.customer_merges import router as customer_merges_router
 from switchboard.web.dashboard import router as dashboard_router
 from switchboard.web.links import router as links_router
 from switchboard.web.macros import router as macros_router
@@ -61,6 +62,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.include_router(merges_router)
     app.include_router(links_router)
     app.include_router(macros_router)
+    app.include_router(customer_merges_router)
     app.include_router(replies_router)
     app.include_router(metrics_router(rt))
     app.router.routes.extend(webhook_routes())

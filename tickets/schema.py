@@ -393,6 +393,16 @@ customer_merges = Table(
     Column("undone_at", UTCDateTime),
 )
 
+# Who is answering a ticket right now (opened Slack's reply form), so a second agent is
+# warned before answering too; stale after a few minutes (switchboard/desk/presence.py).
+ticket_presence = Table(
+    "ticket_presence",
+    metadata,
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), primary_key=True),
+    Column("agent", String(128), nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+)
+
 alerts_sent = Table(
     "alerts_sent",
     metadata,

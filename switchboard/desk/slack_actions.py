@@ -25,19 +25,23 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from connectors.slack import blocks
 from switchboard import channels
 from switchboard.desk import actions as desk
-from switchboard.desk import privacy, slack_cards, slack_commands, slack_saved, supplier_actions
+from switchboard.desk import (
+    presence,
+    slack_cards,
+    slack_commands,
+    slack_saved,
+    supplier_actions,
+)
+from switchboard.desk.once import first_time as _first_time
 from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
 from switchboard.settings import AgentSettings, Settings
 from switchboard.ticket_rules.sla_keeper import keeper_for
-from tickets import queries, store
+from tickets import store
 from tickets.clock import Clock
-from tickets.customers import Tier
 from tickets.database import Database
 from tickets.identities import normalize_email, normalize_phone
 from tickets.messages import Channel, InboundMessage
@@ -274,9 +278,13 @@ class SlackDesk:
 
     async def _open_reply(self, body: dict[str, Any], ticket_id: int, channel: str,
                           user: str) -> None:
-        with self.db.read() as conn:
+        with self.db.write() as conn:  # the agent now holds it: the card says so
             found = conn.execute(select(tickets.c.channel).where(
                 tickets.c.id == ticket_id)).scalar()
+            agent = self.agent(user)
+            if found is not None and agent is not None:
+                presence.claim(conn, ticket_id, agent.name, self.clock.now())
+                slack_cards.refresh_card(conn, self.settings, ticket_id, self.clock.now())
         if found is None:
             await self._ephemeral(channel, user, "Phiếu này không còn / this ticket no longer "
                                   "exists")
@@ -305,12 +313,28 @@ class SlackDesk:
         if not ticket_text.isdigit():
             return {block: "Phiếu không rõ / unknown ticket"}
         key = f"view:{view.get('id')}:{view.get('hash')}"
+        warning = await asyncio.to_thread(self._someone_else, agent, int(ticket_text), view)
+        if warning:
+            return {block: warning}
         error = await asyncio.to_thread(self._submit_reply, agent, int(ticket_text), text, key,
                                         saved)
         if error:
             return {block: error}
         self.wake()
         return None
+
+    def _someone_else(self, agent: AgentSettings, ticket_id: int, view: dict[str, Any]
+                      ) -> str | None:
+        """A warning, once per form, when another agent is answering the ticket now."""
+        now = self.clock.now()
+        with self.db.write() as conn:
+            other = presence.other_holder(conn, ticket_id, agent.name, now)
+            if other is None or not _first_time(conn, f"warned:{view.get('id')}", now):
+                return None
+        since = other[1].astimezone(self.settings.zone)
+        return (f"⚠️ {other[0]} đang trả lời phiếu này (từ {since:%H:%M}); bấm Gửi lần nữa "
+                f"để vẫn gửi / {other[0]} is replying since {since:%H:%M}: send again to "
+                "send anyway")
 
     def _submit_reply(self, agent: AgentSettings, ticket_id: int, text: str,
                       key: str, saved: str | None = None) -> str | None:
@@ -324,6 +348,7 @@ class SlackDesk:
                 self._reply(conn, ticket_id, agent, text, now, saved)
             except CannotReply as exc:
                 return str(exc)[:150]
+            presence.release(conn, ticket_id, agent.name)
             slack_cards.to_thread(conn, self.settings, ticket_id,
                                    f"📤 *{agent.name}* → khách / customer:\n{text[:2800]}", now)
         return None
@@ -334,17 +359,12 @@ class SlackDesk:
         agent = self.agent(str(body.get("user_id") or ""))
         if agent is None:
             return NOT_AGENT
-        if name in self.more:  # /reply (slack_saved), /search and /merge (slack_commands)
+        if name in self.more:  # /reply (slack_saved); /customer, /search, /merge, /macro
             return await self.more[name](agent, body)
         text = str(body.get("text") or "").strip()
         contact, summary = _split_contact(text)
         phone = normalize_phone(contact)
         email = None if phone else normalize_email(contact)
-        if name == "/customer":
-            if not (phone or email):
-                return "Cách dùng / usage: `/customer <số điện thoại hoặc email>`"
-            return await asyncio.to_thread(self._profile, "phone" if phone else "email",
-                                           str(phone or email), agent.name)
         if not (phone or email) or not summary.strip():
             return ("Cách dùng / usage: `/ticket <số điện thoại hoặc email> <tóm tắt cuộc gọi>` "
                     "— ghi cuộc gọi hotline thành phiếu / logs a hotline call as a ticket")
@@ -356,27 +376,6 @@ class SlackDesk:
         return (f"Đã ghi cuộc gọi của {phone or email}; phiếu sẽ hiện trong kênh của bộ phận. / "
                 f"Call from {phone or email} logged; its ticket will appear in its department's "
                 "channel.")
-
-    def _profile(self, kind: str, value: str, agent: str) -> str:
-        prefix = self.settings.tickets.ref_prefix
-        tiers = [Tier(t.name, t.min_spend) for t in self.settings.customers.tiers]
-        with self.db.read() as conn:
-            customer_id = queries.customer_by_identity(conn, kind, value)
-            profile = None if customer_id is None else queries.customer_profile(
-                conn, prefix, customer_id, tiers, self.clock.now())
-        if profile is None:
-            return f"Không có khách nào với {value} / no customer with {value}"
-        privacy.record(self.db, agent, "slack", "profile", customer_id, self.clock.now())
-        ids = ", ".join(i["value"] for i in profile["identities"])
-        open_ = [t for t in profile["tickets"] if t["status"] not in ("resolved", "closed")]
-        lines = [f"👤 *{profile['name'] or value}* · "
-                 f"{'khách quen / returning' if profile['returning'] else 'khách mới / new'}"
-                 f" · hạng / tier {profile['tier']} · {ids}",
-                 f"Đơn hàng / orders: {len(profile['orders'])}; phiếu / tickets: "
-                 f"{len(profile['tickets'])}, đang mở / open: {len(open_)}"]
-        lines += [f"• {t['ref']} {t['status']} {t['category']} — {t['subject'] or ''}"
-                  for t in open_[:10]]
-        return "\n".join(lines)
 
 
 _LEADING_PHONE = re.compile(r"^(\+?[\d(][\d\s().-]{6,22}\d)(?:\s+|$)(.*)$", re.DOTALL)
@@ -390,11 +389,3 @@ def _split_contact(text: str) -> tuple[str, str]:
         return match.group(1), match.group(2)
     contact, _, rest = text.partition(" ")
     return contact, rest
-
-
-def _first_time(conn: Connection, key: str, now: datetime) -> bool:
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    return conn.execute(insert(slack_events).values(key=key[:128], received_at=now)
-                        .on_conflict_do_nothing(index_elements=["key"])
-                        .returning(slack_events.c.key)).first() is not None
-

@@ -23,9 +23,11 @@ from sqlalchemy import Connection, select, update
 from connectors.outbound import SendFailed
 from connectors.slack import blocks
 from switchboard import channels
+from switchboard.desk import presence
 from switchboard.settings import Settings
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from tickets import outbox, queries
+from tickets.clock import Clock, SystemClock
 from tickets.customers import Tier
 from tickets.database import Database
 from tickets.messages import Channel, OutboundMessage
@@ -157,10 +159,12 @@ def _left(seconds: int | None) -> str:
 class SlackSender:
     """The outbox's sender for the `slack` channel."""
 
-    def __init__(self, client: AsyncWebClient, db: Database, settings: Settings) -> None:
+    def __init__(self, client: AsyncWebClient, db: Database, settings: Settings,
+                 clock: Clock | None = None) -> None:
         self.client = client
         self.db = db
         self.settings = settings
+        self.clock = clock or SystemClock()
 
     async def aclose(self) -> None:
         session = getattr(self.client, "session", None)
@@ -273,6 +277,11 @@ class SlackSender:
         if assignee:
             agent = next((a for a in settings.agents if a.name == assignee), None)
             mention = f"<@{agent.slack_user}>" if agent and agent.slack_user else assignee
+        with self.db.read() as conn:
+            replying = presence.holder(conn, ticket_id, self.clock.now())
+        if replying is not None:
+            mention = f"{mention or ''} · ✍️ {replying[0]} đang trả lời / is replying".lstrip(
+                " ·")
         departments = {k: d.name for k, d in settings.routing.departments.items()}
         ticket["channel_label"] = channels.label(ticket["channel"])
         return blocks.ticket_card(ticket, customer, departments, mention, supplier_name)

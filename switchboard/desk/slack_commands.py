@@ -1,4 +1,5 @@
-"""`/search <words>`, `/merge <ticket> <into>` and `/macro <name> <ticket>` in Slack.
+"""`/customer <phone or email>`, `/search <words>`, `/merge <ticket> <into>` and `/macro
+<name> <ticket>` in Slack.
 
 `/search` answers ephemerally with the first tickets the API's `q` finds (same search:
 diacritics optional, a phone, an email or an order code; limited to the agent's
@@ -13,13 +14,15 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from switchboard.desk import macros, merge
+from switchboard.desk import macros, merge, privacy
 from switchboard.desk.actions import ActionRefused
 from switchboard.outbox.saved_replies import SavedReplies
 from switchboard.settings import AgentSettings, Settings
 from tickets import queries
 from tickets.clock import Clock
+from tickets.customers import Tier
 from tickets.database import Database
+from tickets.identities import normalize_email, normalize_phone
 from tickets.refs import parse_ref
 
 SEARCH_USAGE = "Cách dùng / usage: `/search <từ khóa, số điện thoại, email hoặc mã đơn>`"
@@ -40,7 +43,39 @@ class SlackCommands:
         self.wake = wake
 
     def handlers(self) -> dict[str, Callable[[AgentSettings, dict[str, Any]], Awaitable[str]]]:
-        return {"/search": self.search, "/merge": self.merge, "/macro": self.macro}
+        return {"/customer": self.customer, "/search": self.search, "/merge": self.merge,
+                "/macro": self.macro}
+
+    async def customer(self, agent: AgentSettings, body: dict[str, Any]) -> str:
+        """`/customer <phone or email>`: the profile (recorded in the personal-data log)."""
+        contact = str(body.get("text") or "").strip()
+        phone = normalize_phone(contact)
+        email = None if phone else normalize_email(contact)
+        if not (phone or email):
+            return "Cách dùng / usage: `/customer <số điện thoại hoặc email>`"
+        return await asyncio.to_thread(self._profile, "phone" if phone else "email",
+                                       str(phone or email), agent.name)
+
+    def _profile(self, kind: str, value: str, agent: str) -> str:
+        prefix = self.settings.tickets.ref_prefix
+        tiers = [Tier(t.name, t.min_spend) for t in self.settings.customers.tiers]
+        with self.db.read() as conn:
+            customer_id = queries.customer_by_identity(conn, kind, value)
+            profile = None if customer_id is None else queries.customer_profile(
+                conn, prefix, customer_id, tiers, self.clock.now())
+        if profile is None:
+            return f"Không có khách nào với {value} / no customer with {value}"
+        privacy.record(self.db, agent, "slack", "profile", customer_id, self.clock.now())
+        ids = ", ".join(i["value"] for i in profile["identities"])
+        open_ = [t for t in profile["tickets"] if t["status"] not in ("resolved", "closed")]
+        lines = [f"👤 *{profile['name'] or value}* · "
+                 f"{'khách quen / returning' if profile['returning'] else 'khách mới / new'}"
+                 f" · hạng / tier {profile['tier']} · {ids}",
+                 f"Đơn hàng / orders: {len(profile['orders'])}; phiếu / tickets: "
+                 f"{len(profile['tickets'])}, đang mở / open: {len(open_)}"]
+        lines += [f"• {t['ref']} {t['status']} {t['category']} — {t['subject'] or ''}"
+                  for t in open_[:10]]
+        return "\n".join(lines)
 
     async def macro(self, agent: AgentSettings, body: dict[str, Any]) -> str:
         words = str(body.get("text") or "").split()

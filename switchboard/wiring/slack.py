@@ -34,7 +34,7 @@ class Slack:
                  timeout: float = 20.0) -> None:
         self.client = AsyncWebClient(token=settings.slack.bot_token,
                                      base_url=settings.slack.api_url, timeout=int(timeout))
-        self.sender = SlackSender(self.client, db, settings)
+        self.sender = SlackSender(self.client, db, settings, clock)
         self.desk = SlackDesk(settings, db, clock, secret, self.client, deliver, wake)
         self.app: AsyncApp = make_app(self.client, settings.slack.signing_secret, self.desk)
         self.app_token = settings.slack.app_token

@@ -3,11 +3,13 @@ API's `q`, a merge journaled under the agent, retries acting once, strangers ref
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from switchboard.desk import actions
-from tests.connectors.slack.conftest import LAN, STRANGER, Desk
-from tests.connectors.slack.test_desk import complaint
+from tests.connectors.slack.conftest import LAN, MINH, STRANGER, Desk
+from tests.connectors.slack.test_desk import complaint, journal_actions
 from tickets.schema import journal, tickets
 
 
@@ -85,3 +87,24 @@ async def test_a_macro_from_slack_runs_once_and_explains_itself(desk: Desk) -> N
     with desk.chat.rt.db.read() as conn:
         assert conn.execute(select(tickets.c.status).where(tickets.c.id == 2)).scalar() \
             != "pending_carrier"
+
+
+async def test_a_second_agent_is_warned_while_the_first_is_replying(desk: Desk) -> None:
+    await complaint(desk)
+    card_ts = desk.card_ts()
+    await desk.action(LAN, "sb_reply", "1", "C0COMPLAIN", card_ts)
+    await desk.until(lambda: desk.calls("views.open"), "the form")
+    updated = await desk.until(lambda: [c for c in desk.calls("chat.update")
+                                        if "is replying" in json.dumps(c)],
+                               "the card saying Lan is replying")
+    assert "lan" in json.dumps(updated[-1], ensure_ascii=False)
+    first = await desk.submit_reply(MINH, 1, "Chào bạn, Minh đây.", view_hash="m1")
+    assert first.status_code == 200
+    assert "lan" in first.text and "send again" in first.text  # warned, nothing sent
+    with desk.chat.rt.db.read() as conn:
+        assert not conn.execute(select(journal.c.id).where(
+            journal.c.action == "replied")).all()
+    again = await desk.submit_reply(MINH, 1, "Chào bạn, Minh đây.", view_hash="m2")
+    assert again.status_code == 200 and "send again" not in again.text
+    await desk.until(lambda: journal_actions(desk).count(("replied", "minh")) == 1,
+                     "Minh's answer")

@@ -25,7 +25,7 @@ IGNORED_SUBTYPES = {"bot_message", "channel_join", "channel_leave", "channel_top
                     "file_share_message"}
 ACTIONS = ("sb_reply", "sb_assign_me", "sb_supplier", "sb_resolve", "sb_reopen",
            "sb_transfer", "sb_category", "sb_priority", "sb_ack", "sb_status", "sb_proposal",
-           "sb_saved_pick")  # the last: the reply form's *Saved reply* menu
+           "sb_macro", "sb_saved_pick")  # the last: the reply form's *Saved reply* menu
 COMMANDS = ("/ticket", "/customer", "/reply", "/search", "/merge", "/macro")
 
 

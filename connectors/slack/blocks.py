@@ -50,7 +50,8 @@ def _button(action_id: str, text: str, value: str, style: str | None = None
 
 def ticket_card(ticket: Mapping[str, Any], customer: Mapping[str, Any] | None,
                 departments: Mapping[str, str], assignee_mention: str | None,
-                supplier_name: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+                supplier_name: str | None = None, macros: Sequence[tuple[str, str]] = ()
+                ) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, attachments) for chat.postMessage / chat.update: the blocks sit in an
     attachment so the SLA level colours its edge."""
     ref = ticket["ref"]
@@ -117,7 +118,9 @@ def ticket_card(ticket: Mapping[str, Any], customer: Mapping[str, Any] | None,
                     [(f"{ticket_value}:{p}", p) for p in PRIORITY_OPTIONS]),
             _select("sb_status", "Ai đang giữ / Waiting on",
                     [(f"{ticket_value}:{v}", label) for v, label in STATUS_OPTIONS
-                     if v != status])]})
+                     if v != status]),
+            *([_select("sb_macro", "Macro", [(f"{ticket_value}:{name}", (title or name)[:75])
+                                             for name, title in macros])] if macros else [])]})
     fallback = f"{ref}: {ticket['category']} · {channel} · {_text(body, 150)}"
     return fallback, [{"color": SLA_COLOURS.get(level, SLA_COLOURS["none"]), "blocks": blocks,
                        "fallback": fallback}]

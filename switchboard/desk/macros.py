@@ -25,8 +25,8 @@ from tickets.schema import tickets
 from tickets.store import JournalEntry
 
 
-class MacroRefused(Exception):
-    """Nothing was done: the step that could not be, and why."""
+class MacroRefused(ActionRefused):
+    """Nothing was done: the step that could not be, and why (the caller rolls back)."""
 
 
 def find(settings: Settings, name: str) -> MacroSettings:
@@ -53,6 +53,16 @@ def run(conn: Connection, settings: Settings, secret: bytes, replies: SavedRepli
         data={"macro": name})])
     slack_cards.refresh_card(conn, settings, ticket_id, now)
     return done
+
+
+def as_action(conn: Connection, settings: Settings, secret: bytes,
+              replies: SavedReplies | None, ticket_id: int, name: str, actor: str,
+              now: datetime) -> actions.Done:
+    """`run` as one of the card's actions: in a savepoint, so a refused macro leaves nothing
+    while the caller's transaction (which remembers the Slack action) commits."""
+    with conn.begin_nested():
+        steps = run(conn, settings, secret, replies, ticket_id, name, actor, now)
+    return actions.Done(ticket_id, f"macro {name}: " + "; ".join(steps))
 
 
 def _step(conn: Connection, settings: Settings, secret: bytes, replies: SavedReplies | None,

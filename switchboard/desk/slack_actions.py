@@ -30,6 +30,7 @@ from connectors.slack import blocks
 from switchboard import channels
 from switchboard.desk import actions as desk
 from switchboard.desk import (
+    macros,
     presence,
     slack_cards,
     slack_commands,
@@ -242,6 +243,9 @@ class SlackDesk:
                     done = desk.transfer(conn, settings, ticket_id, choice, agent.name, now)
                 elif action_id == "sb_status":
                     done = desk.set_status(conn, settings, ticket_id, choice, agent.name, now)
+                elif action_id == "sb_macro":
+                    done = macros.as_action(conn, settings, self.secret, self.saved.replies,
+                                            ticket_id, choice, agent.name, now)
                 elif action_id == "sb_ack":
                     if agent.role != "manager":
                         return "Chỉ quản lý mới xác nhận được / only managers acknowledge"

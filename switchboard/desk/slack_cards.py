@@ -284,7 +284,8 @@ class SlackSender:
                 " ·")
         departments = {k: d.name for k, d in settings.routing.departments.items()}
         ticket["channel_label"] = channels.label(ticket["channel"])
-        return blocks.ticket_card(ticket, customer, departments, mention, supplier_name)
+        return blocks.ticket_card(ticket, customer, departments, mention, supplier_name,
+                                  [(m.name, m.title) for m in settings.macros])
 
     def _transcript(self, ticket_id: int) -> str:
         with self.db.read() as conn:

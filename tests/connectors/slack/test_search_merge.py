@@ -108,3 +108,20 @@ async def test_a_second_agent_is_warned_while_the_first_is_replying(desk: Desk) 
     assert again.status_code == 200 and "send again" not in again.text
     await desk.until(lambda: journal_actions(desk).count(("replied", "minh")) == 1,
                      "Minh's answer")
+
+
+async def test_the_card_offers_the_macros_and_a_refused_one_changes_nothing(desk: Desk
+                                                                         ) -> None:
+    await complaint(desk, text="Đơn DH25220868 giao chậm quá, 5 ngày chưa tới")
+    [card] = desk.cards()
+    assert "sb_macro" in json.dumps(card) and "late_delivery" in json.dumps(card)
+    await desk.action(LAN, "sb_macro", "1:late_delivery", "C0COMPLAIN", desk.card_ts(),
+                      select=True)
+    await desk.until(lambda: ("macro", "lan") in journal_actions(desk), "the macro")
+    with desk.chat.rt.db.read() as conn:
+        assert conn.execute(select(tickets.c.status).where(tickets.c.id == 1)).scalar() \
+            == "pending_carrier"
+    await desk.action(LAN, "sb_macro", "1:no_such_macro", "C0COMPLAIN", desk.card_ts(),
+                      select=True)
+    await desk.quiet()
+    assert journal_actions(desk).count(("macro", "lan")) == 1

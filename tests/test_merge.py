@@ -173,3 +173,13 @@ def test_links_are_kept_from_both_sides_and_refuse_a_loop(twice: Runtime) -> Non
         entries = conn.execute(select(journal.c.ticket_id, journal.c.action).where(
             journal.c.action.in_(["linked", "unlinked"])).order_by(journal.c.id)).all()
     assert sorted(entries) == [(1, "linked"), (1, "unlinked"), (2, "linked"), (2, "unlinked")]
+
+
+@pytest.mark.parametrize("ref", ["#VASOkuX-439730381115", "MC-2147483648", "MC-0"])
+def test_a_reference_beyond_any_ticket_id_is_not_found(twice: Runtime, ref: str) -> None:
+    """Found by schemathesis on PostgreSQL: a 12-digit number overflowed the INTEGER id."""
+    with TestClient(create_app(twice, run_worker=False)) as client:
+        assert client.post("/api/tickets/MC-2/merge", json={"into": ref},
+                           headers=ADMIN).status_code == 404
+        assert client.post("/api/tickets/MC-2/links", json={"to": ref, "as": "related"},
+                           headers=ADMIN).status_code == 404

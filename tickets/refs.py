@@ -17,19 +17,26 @@ def format_ref(prefix: str, ticket_id: int) -> str:
     return f"{prefix}-{ticket_id}"
 
 
+MAX_ID = 2**31 - 1  # tickets.id is an INTEGER: a larger number names no ticket
+
+
 def parse_ref(ref: str) -> int | None:
-    """The ticket id inside `MC-123`, `#MC-123` or a bare `123`; None if there is none."""
+    """The ticket id inside `MC-123`, `#MC-123` or a bare `123`; None if there is none (or
+    the number is beyond any ticket id: PostgreSQL would refuse to compare it)."""
     text = ref.strip()
     if text.isdigit():
-        return int(text) if len(text) <= 12 else None
-    match = _REF.fullmatch(text.lstrip("[").rstrip("]"))
-    return int(match.group(2)) if match else None
+        number = int(text) if len(text) <= 12 else None
+    else:
+        match = _REF.fullmatch(text.lstrip("[").rstrip("]"))
+        number = int(match.group(2)) if match else None
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 def find_refs(text: str, prefix: str) -> list[int]:
     """Ticket ids quoted in free text such as a subject `Re: [#MC-123] ...`."""
     pattern = re.compile(rf"(?<![A-Za-z0-9])\[?#?{re.escape(prefix)}-(\d{{1,12}})\]?", re.I)
-    return [int(m.group(1)) for m in pattern.finditer(text)]
+    found = (int(m.group(1)) for m in pattern.finditer(text))
+    return [n for n in found if 0 < n <= MAX_ID]
 
 
 def reply_token(ticket_id: int, secret: bytes) -> str:

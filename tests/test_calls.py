@@ -126,3 +126,15 @@ def test_malformed_oversized_and_unauthenticated_calls(client: TestClient,
 def test_every_caller_the_api_document_allows_is_a_phone_number(caller: str) -> None:
     """The OpenAPI document promises `CALLER`; the server must then find a phone in it."""
     assert normalize_phone(caller.strip()) is not None
+
+
+@pytest.mark.parametrize("ticket", ["MC-0", "MC-999999999999"])
+def test_a_reference_naming_no_ticket_opens_a_new_one(client: TestClient, runtime: Runtime,
+                                                      ticket: str) -> None:
+    """Found by schemathesis: a well-formed reference to no possible ticket is taken like
+    one to a ticket that does not exist (and never reaches the database as a number)."""
+    answer = call(client, {"caller": "0912 345 678", "summary": "Khách hỏi giờ mở cửa",
+                           "ticket": ticket})
+    assert answer.status_code == 202
+    runtime.pipeline.run_batch()
+    assert client.get("/api/tickets/MC-1", headers=ADMIN).status_code == 200

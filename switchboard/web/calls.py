@@ -24,7 +24,6 @@ from switchboard.web.common import Caller, deliver, problems, read_limited, runt
 from switchboard.web.schemas import Queued
 from tickets.identities import normalize_phone
 from tickets.messages import Channel, InboundMessage
-from tickets.refs import parse_ref
 
 router = APIRouter(tags=["intake"])
 
@@ -81,8 +80,8 @@ def call_message(call: CallIn, agent: str, key: str, now: datetime,
     phone = normalize_phone(call.caller.strip(), region)
     if phone is None:
         raise HTTPException(422, f"caller: {call.caller!r} is not a phone number")
-    if call.ticket is not None and parse_ref(call.ticket) is None:
-        raise HTTPException(422, f"ticket: {call.ticket!r} is not a ticket reference")
+    # a well-formed reference naming no ticket (MC-0, a number beyond any id) is like one
+    # naming a ticket that does not exist: the call opens its own ticket
     when = call.started_at or now
     if when.tzinfo is None:
         raise HTTPException(422, "started_at: give a time zone (e.g. +07:00)")

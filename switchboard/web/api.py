@@ -23,10 +23,18 @@ from switchboard.outbox.compose import CannotReply
 from switchboard.outbox.saved_replies import ReplyError, UnknownReply
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from switchboard.timefmt import localize
-from switchboard.web.common import Caller, deliver, problems, read_limited, runtime
+from switchboard.web.common import (
+    Caller,
+    deliver,
+    problems,
+    read_limited,
+    runtime,
+    ticket_in_reach,
+    wake_dispatcher,
+)
 from switchboard.web.contract import max_text
 from switchboard.web.schemas import CustomerOut, Health, Queued, TicketDetailOut, TicketPage
-from tickets import inbox, queries, store
+from tickets import inbox, queries
 from tickets.customers import Tier
 from tickets.identities import normalize_email, normalize_phone
 from tickets.refs import parse_ref
@@ -161,8 +169,7 @@ def reply(request: Request, ref: Ref, body: ReplyIn, caller: Caller) -> ReplyQue
         raise HTTPException(404, f"{ref!r} is not a ticket reference")
     now = rt.clock.now()
     with rt.db.write() as conn:
-        head = store.get_head(conn, ticket_id)
-        if head is None or (caller.departments and head.department not in caller.departments):
+        if ticket_in_reach(conn, caller, ticket_id) is None:
             raise HTTPException(404, f"no ticket {ref}")
         try:
             sent = answer.send(conn, rt.settings, rt.secret, ticket_id, caller.name, now,
@@ -172,9 +179,7 @@ def reply(request: Request, ref: Ref, body: ReplyIn, caller: Caller) -> ReplyQue
             raise HTTPException(409, str(exc)) from None
         except CannotReply as exc:
             raise HTTPException(409, str(exc)) from None
-    services = getattr(request.app.state, "services", None)
-    if services is not None:
-        services.wake_dispatcher_threadsafe()
+    wake_dispatcher(request)
     return ReplyQueued(status="queued", ticket=sent.ticket_ref, outbox_id=sent.outbox_id)
 
 

@@ -9,16 +9,34 @@ from typing import Annotated, Any
 
 from fastapi import HTTPException, Request, Security, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
 from starlette.concurrency import run_in_threadpool
 
 from switchboard.web.auth import Principal, authenticate
 from switchboard.web.schemas import Problem
-from tickets import inbox
+from tickets import inbox, store
 from tickets.messages import InboundMessage
+from tickets.store import TicketHead
 
 
 def runtime(request: Request) -> Any:
     return request.app.state.runtime
+
+
+def wake_dispatcher(request: Request) -> None:
+    """Something was queued in the outbox: send it now rather than at the next poll."""
+    services: Any = getattr(request.app.state, "services", None)
+    if services is not None:
+        services.wake_dispatcher_threadsafe()
+
+
+def ticket_in_reach(conn: Connection, caller: Principal, ticket_id: int) -> TicketHead | None:
+    """The ticket, or None when it does not exist or lies outside the caller's departments
+    (both answer 404: a token limited to departments learns nothing of the others)."""
+    head = store.get_head(conn, ticket_id)
+    if head is None or (caller.departments and head.department not in caller.departments):
+        return None
+    return head
 
 
 # declared so that the OpenAPI document says every /api route wants a bearer token;

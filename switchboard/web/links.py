@@ -12,8 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from switchboard.desk import links
 from switchboard.desk.actions import ActionRefused
 from switchboard.web.calls import TICKET
-from switchboard.web.common import Caller, problems, runtime
-from tickets import store
+from switchboard.web.common import Caller, problems, runtime, ticket_in_reach
 from tickets.refs import format_ref, parse_ref
 
 router = APIRouter(tags=["tickets"])
@@ -40,9 +39,7 @@ def _pair(request: Request, caller: Caller, ref: str, other: str) -> tuple[int, 
             raise HTTPException(404, f"{given!r} is not a ticket reference")
     with rt.db.read() as conn:
         for ticket_id in ids:
-            head = store.get_head(conn, ticket_id or 0)
-            if head is None or (caller.departments
-                                and head.department not in caller.departments):
+            if ticket_in_reach(conn, caller, ticket_id or 0) is None:
                 raise HTTPException(404, "no ticket "
                                     f"{format_ref(rt.settings.tickets.ref_prefix, ticket_id or 0)}")
     assert ids[0] is not None and ids[1] is not None

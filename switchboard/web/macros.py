@@ -9,8 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel
 
 from switchboard.desk import macros
-from switchboard.web.common import Caller, problems, runtime
-from tickets import store
+from switchboard.web.common import Caller, problems, runtime, ticket_in_reach, wake_dispatcher
 from tickets.refs import format_ref, parse_ref
 
 router = APIRouter(tags=["tickets"])
@@ -51,16 +50,12 @@ def run_macro(request: Request, ref: Ref, name: Name, caller: Caller) -> MacroRu
         raise HTTPException(404, str(exc)) from None
     try:
         with rt.db.write() as conn:
-            head = store.get_head(conn, ticket_id)
-            if head is None or (caller.departments
-                                and head.department not in caller.departments):
+            if ticket_in_reach(conn, caller, ticket_id) is None:
                 raise HTTPException(404, f"no ticket {ref}")
             done = macros.run(conn, rt.settings, rt.secret, rt.replies, ticket_id, name,
                               caller.name, rt.clock.now())
     except macros.MacroRefused as exc:  # the transaction rolled back: nothing stays
         raise HTTPException(409, str(exc)) from None
-    services = getattr(request.app.state, "services", None)
-    if services is not None:
-        services.wake_dispatcher_threadsafe()
+    wake_dispatcher(request)
     return MacroRun(ticket=format_ref(rt.settings.tickets.ref_prefix, ticket_id), macro=name,
                     done=done)

@@ -15,7 +15,7 @@ from switchboard.desk import merge
 from switchboard.desk.actions import ActionRefused
 from switchboard.pipeline.split import SplitRefused, split
 from switchboard.web.calls import TICKET
-from switchboard.web.common import Caller, problems, runtime
+from switchboard.web.common import Caller, problems, runtime, ticket_in_reach, wake_dispatcher
 from tickets import store
 from tickets.refs import format_ref, parse_ref
 from tickets.schema import messages
@@ -49,9 +49,7 @@ def merge_ticket(request: Request, ref: Ref, body: MergeIn, caller: Caller) -> M
                                  "reference")
     with rt.db.write() as conn:
         for ticket_id in (source, target):
-            head = store.get_head(conn, ticket_id)
-            if head is None or (caller.departments
-                                and head.department not in caller.departments):
+            if ticket_in_reach(conn, caller, ticket_id) is None:
                 raise HTTPException(404, f"no ticket "
                                          f"{format_ref(rt.settings.tickets.ref_prefix, ticket_id)}")
         try:
@@ -60,9 +58,7 @@ def merge_ticket(request: Request, ref: Ref, body: MergeIn, caller: Caller) -> M
         except ActionRefused as exc:
             raise HTTPException(409, str(exc)) from None
         count = merge.message_count(conn, target)
-    services = getattr(request.app.state, "services", None)
-    if services is not None:
-        services.wake_dispatcher_threadsafe()
+    wake_dispatcher(request)
     prefix = rt.settings.tickets.ref_prefix
     return Merged(ticket=format_ref(prefix, done.ticket_id),
                   merged=format_ref(prefix, source), messages=count)
@@ -92,8 +88,7 @@ def split_ticket(request: Request, ref: Ref, body: SplitIn, caller: Caller) -> S
         raise HTTPException(404, f"{ref!r} is not a ticket reference")
     prefix = rt.settings.tickets.ref_prefix
     with rt.db.write() as conn:
-        head = store.get_head(conn, source)
-        if head is None or (caller.departments and head.department not in caller.departments):
+        if ticket_in_reach(conn, caller, source) is None:
             raise HTTPException(404, f"no ticket {format_ref(prefix, source)}")
         owner = conn.execute(select(messages.c.ticket_id).where(
             messages.c.id == body.message_id)).scalar()
@@ -106,8 +101,6 @@ def split_ticket(request: Request, ref: Ref, body: SplitIn, caller: Caller) -> S
             raise HTTPException(409, str(exc)) from None
         new = store.get_head(conn, new_id)
     assert new is not None
-    services = getattr(request.app.state, "services", None)
-    if services is not None:
-        services.wake_dispatcher_threadsafe()
+    wake_dispatcher(request)
     return SplitOut(ticket=format_ref(prefix, new_id), split_from=format_ref(prefix, source),
                     category=new.category, department=new.department)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
@@ -21,7 +20,7 @@ from switchboard.desk import actions as desk
 from switchboard.desk import privacy, supplier_actions
 from switchboard.desk.supplier_actions import PROPOSAL_KINDS, NotYours
 from switchboard.outbox.compose import CannotReply
-from switchboard.web.common import deliver
+from switchboard.web.common import deliver, wake_dispatcher
 from switchboard.web.pages import check_csrf, current, render, rt_of
 from tickets.messages import Channel, InboundMessage
 from tickets.refs import parse_ref
@@ -109,7 +108,7 @@ async def portal_action(request: Request, ref: str, action: str) -> Response:
         raise HTTPException(404, "no such complaint") from None
     except (desk.ActionRefused, CannotReply) as exc:
         flash = f"Không thực hiện được / not done: {exc}"
-    _wake(request)
+    wake_dispatcher(request)
     return RedirectResponse(f"/portal/tickets/{ref}?flash={_quote(flash)}", status_code=303)
 
 
@@ -142,12 +141,6 @@ async def new_request(request: Request) -> Response:
                              meta={"supplier_id": str(session.user.supplier_id)})
     await deliver(request, message)
     return RedirectResponse("/portal?tab=requests", status_code=303)
-
-
-def _wake(request: Request) -> None:
-    services: Any = getattr(request.app.state, "services", None)
-    if services is not None:
-        services.wake_dispatcher_threadsafe()
 
 
 def _quote(text: str) -> str:

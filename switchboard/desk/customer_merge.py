@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, insert, select, update
 
 from switchboard.desk.actions import ActionRefused
+from tickets import customers as customers_store
 from tickets import store
-from tickets.customers import name_key
 from tickets.schema import customer_merges, customers, identities, tickets
 from tickets.store import JournalEntry
 
@@ -41,13 +41,7 @@ def merge(conn: Connection, keep: int, drop: int, actor: str, now: datetime) -> 
     ticket_ids = [int(t) for t in conn.execute(
         select(tickets.c.id).where(tickets.c.customer_id == drop)).scalars()]
     take_name = rows[keep].name is None and rows[drop].name is not None
-    conn.execute(update(identities).where(identities.c.customer_id == drop)
-                 .values(customer_id=keep))
-    conn.execute(update(tickets).where(tickets.c.customer_id == drop).values(customer_id=keep))
-    conn.execute(update(customers).where(customers.c.id == drop).values(merged_into=keep))
-    if take_name:
-        conn.execute(update(customers).where(customers.c.id == keep).values(
-            name=rows[drop].name, name_key=name_key(rows[drop].name)))
+    customers_store.merge(conn, keep, drop)  # the same move as the pipeline's exact merges
     inserted = conn.execute(insert(customer_merges).values(
         kept_id=keep, dropped_id=drop, identity_ids=identity_ids, ticket_ids=ticket_ids,
         name_taken=take_name, merged_by=actor[:128], merged_at=now)).inserted_primary_key

@@ -30,6 +30,7 @@ from connectors.slack import blocks
 from switchboard import channels
 from switchboard.desk import actions as desk
 from switchboard.desk import (
+    answer,
     macros,
     presence,
     slack_cards,
@@ -38,7 +39,7 @@ from switchboard.desk import (
     supplier_actions,
 )
 from switchboard.desk.once import first_time as _first_time
-from switchboard.outbox.compose import CannotReply, compose_reply, record_outbound
+from switchboard.outbox.compose import CannotReply
 from switchboard.settings import AgentSettings, Settings
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from tickets import store
@@ -156,15 +157,9 @@ class SlackDesk:
             return ("sent", "")
 
     def _reply(self, conn: Connection, ticket_id: int, agent: AgentSettings, text: str,
-               now: datetime, saved: str | None = None) -> None:
-        message = compose_reply(conn, self.settings, self.secret, ticket_id, text, now=now)
-        _, outbox_id = record_outbound(conn, ticket_id=ticket_id, message=message,
-                                       kind="reply", author=agent.name, now=now)
-        store.append_journal(conn, ticket_id, now, [JournalEntry(
-            "replied", f"{agent.name} answered the customer by {message.channel.value} "
-            "from Slack" + (f" (saved reply {saved})" if saved else ""), actor=agent.name,
-            data={"outbox_id": outbox_id, **({"saved": saved} if saved else {})})])
-        desk.record_first_response(conn, self.settings, ticket_id, agent.name, now)
+               now: datetime, saved: str | None = None, echo: bool = False) -> None:
+        answer.send(conn, self.settings, self.secret, ticket_id, agent.name, now, text=text,
+                    saved=saved, via=" from Slack", echo=echo)
         store.update_ticket(conn, ticket_id, {"updated_at": now})
 
     async def message_changed(self, event: dict[str, Any]) -> None:
@@ -349,12 +344,10 @@ class SlackDesk:
             if not _first_time(conn, key, now):
                 return None
             try:
-                self._reply(conn, ticket_id, agent, text, now, saved)
+                self._reply(conn, ticket_id, agent, text, now, saved, echo=True)
             except CannotReply as exc:
                 return str(exc)[:150]
             presence.release(conn, ticket_id, agent.name)
-            slack_cards.to_thread(conn, self.settings, ticket_id,
-                                   f"📤 *{agent.name}* → khách / customer:\n{text[:2800]}", now)
         return None
 
     # -- slash commands ------------------------------------------------------------------

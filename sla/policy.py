@@ -55,17 +55,17 @@ class Conditions:
     priorities: frozenset[str] = frozenset()
     departments: frozenset[str] = frozenset()
 
+    def checks(self) -> tuple[tuple[str, frozenset[str]], ...]:
+        """(the fact's name, the values it may take; empty: any), one per condition."""
+        return (("category", self.categories), ("topic", self.topics),
+                ("channel", self.channels), ("tier", self.tiers),
+                ("priority", self.priorities), ("department", self.departments))
+
     def match(self, facts: Mapping[str, str | None]) -> bool:
-        checks = (("category", self.categories), ("topic", self.topics),
-                  ("channel", self.channels), ("tier", self.tiers),
-                  ("priority", self.priorities), ("department", self.departments))
-        return all(not allowed or facts.get(name) in allowed for name, allowed in checks)
+        return all(not allowed or facts.get(name) in allowed for name, allowed in self.checks())
 
     def describe(self) -> str:
-        parts = [f"{name} in {sorted(values)}" for name, values in (
-            ("category", self.categories), ("topic", self.topics),
-            ("channel", self.channels), ("tier", self.tiers), ("priority", self.priorities),
-            ("department", self.departments)) if values]
+        parts = [f"{name} in {sorted(values)}" for name, values in self.checks() if values]
         return " and ".join(parts) or "every ticket"
 
 

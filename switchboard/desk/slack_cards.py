@@ -265,6 +265,7 @@ class SlackSender:
             ticket["id"] = ticket_id
             assignee, clocks = conn.execute(select(tickets.c.assignee, tickets.c.sla).where(
                 tickets.c.id == ticket_id)).one()
+            replying = presence.holder(conn, ticket_id, self.clock.now())
         view = keeper_for(settings).view(clocks, datetime.now(UTC))
         if view:
             ticket["sla_due"] = {
@@ -277,8 +278,6 @@ class SlackSender:
         if assignee:
             agent = next((a for a in settings.agents if a.name == assignee), None)
             mention = f"<@{agent.slack_user}>" if agent and agent.slack_user else assignee
-        with self.db.read() as conn:
-            replying = presence.holder(conn, ticket_id, self.clock.now())
         if replying is not None:
             mention = f"{mention or ''} · ✍️ {replying[0]} đang trả lời / is replying".lstrip(
                 " ·")

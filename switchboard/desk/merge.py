@@ -42,21 +42,21 @@ def merge(conn: Connection, settings: Settings, source_id: int, target_id: int, 
     source, target = heads[source_id], heads[target_id]
     if source is None or target is None:
         raise ActionRefused(f"no ticket {source_ref if source is None else target_ref}")
-    _check(conn, source, target, source_ref, target_ref)
+    tags = {int(i): list(t or []) for i, t in conn.execute(
+        select(tickets.c.id, tickets.c.tags).where(tickets.c.id.in_([source_id, target_id])))}
+    _check(source, target, tags, source_ref, target_ref)
     moved = conn.execute(update(messages).where(messages.c.ticket_id == source_id)
                          .values(ticket_id=target_id)).rowcount
     _move_participants(conn, source_id, target_id)
-    tags = conn.execute(select(tickets.c.tags).where(tickets.c.id == source_id)).scalar()
-    store.update_ticket(conn, source_id, {
-        "status": "closed", "closed_at": now, "updated_at": now, "linked_ticket_id": target_id,
-        "sla": None, "sla_next_at": None, "tags": [*(tags or []), MERGED]})
     # the source's chat conversation now leads to the target (when the target has none:
     # an email ticket), so the customer's next message there joins it
-    follow = ({"thread_key": source.thread_key}
-              if source.thread_key and not target.thread_key else {})
-    if follow:
-        store.update_ticket(conn, source_id, {"thread_key": None})
-    store.update_ticket(conn, target_id, {"updated_at": now, **follow})
+    follow = bool(source.thread_key and not target.thread_key)
+    store.update_ticket(conn, source_id, {
+        "status": "closed", "closed_at": now, "updated_at": now, "linked_ticket_id": target_id,
+        "sla": None, "sla_next_at": None, "tags": [*tags[source_id], MERGED],
+        **({"thread_key": None} if follow else {})})
+    store.update_ticket(conn, target_id, {
+        "updated_at": now, **({"thread_key": source.thread_key} if follow else {})})
     store.append_journal(conn, source_id, now, [JournalEntry(
         "merged_into", f"{actor} merged it into {target_ref} ({moved} message(s) moved); "
         f"its SLA clocks stopped: {target_ref}'s run", actor=actor,
@@ -74,13 +74,11 @@ def merge(conn: Connection, settings: Settings, source_id: int, target_id: int, 
     return Done(target_id, f"{source_ref} merged into {target_ref}")
 
 
-def _check(conn: Connection, source: TicketHead, target: TicketHead, source_ref: str,
-           target_ref: str) -> None:
-    if MERGED in (conn.execute(select(tickets.c.tags).where(tickets.c.id == source.id))
-                  .scalar() or []):
+def _check(source: TicketHead, target: TicketHead, tags: dict[int, list[str]],
+           source_ref: str, target_ref: str) -> None:
+    if MERGED in tags[source.id]:
         raise ActionRefused(f"{source_ref} is already merged")
-    if MERGED in (conn.execute(select(tickets.c.tags).where(tickets.c.id == target.id))
-                  .scalar() or []):
+    if MERGED in tags[target.id]:
         raise ActionRefused(f"{target_ref} was merged into another ticket: merge into that one")
     if source.customer_id != target.customer_id:
         raise ActionRefused(f"{source_ref} and {target_ref} are different customers' tickets: "

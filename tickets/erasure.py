@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import Connection, String, bindparam, cast, delete, or_, select, update
 
-from tickets import search
+from tickets import personal_data, search
 from tickets.identities import normalize_email, normalize_phone
 from tickets.outbox import CANCELLED, PENDING, SENDING, SENT
 from tickets.personal_data import canonical, merged_family
@@ -42,7 +42,6 @@ from tickets.schema import (
     messages,
     orders,
     outbox,
-    personal_data_log,
     proposals,
     ticket_participants,
     tickets,
@@ -163,7 +162,7 @@ def erase_customer(conn: Connection, customer_id: int, actor: str, via: str, rea
                  .values(name=None, name_key=None))
     result.cancelled += _cancel_to(conn, values)
     result.inbox = _drop_dead_letters(conn, values)
-    log(conn, actor, via, "erase", main, now, {"reason": values.scrub(reason),
+    personal_data.log(conn, actor, via, "erase", main, now, {"reason": values.scrub(reason),
                                                **result.summary()})
     return result
 
@@ -365,11 +364,3 @@ def _delete(conn: Connection, table: Any, where: Any) -> int:
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-def log(conn: Connection, actor: str, via: str, action: str, customer_id: int | None,
-        now: datetime, detail: dict[str, Any] | None = None) -> None:
-    """One line in the personal-data log: who read, exported or erased whose data."""
-    conn.execute(personal_data_log.insert().values(
-        at=now, actor=actor[:320], via=via[:16], action=action[:16], customer_id=customer_id,
-        detail=detail or {}))

@@ -28,6 +28,7 @@ from tickets.schema import (
     merge_suggestions,
     messages,
     outbox,
+    personal_data_log,
     ticket_participants,
     tickets,
 )
@@ -147,3 +148,23 @@ def _outbox(conn: Connection, ticket_ids: Sequence[int], phones: Sequence[str],
 
 def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def log(conn: Connection, actor: str, via: str, action: str, customer_id: int | None,
+        now: datetime, detail: dict[str, Any] | None = None) -> None:
+    """One line in the personal-data log: who read, exported or erased whose data."""
+    conn.execute(personal_data_log.insert().values(
+        at=now, actor=actor[:320], via=via[:16], action=action[:16], customer_id=customer_id,
+        detail=detail or {}))
+
+
+def access_log(conn: Connection, customer_id: int) -> list[dict[str, Any]]:
+    """Every recorded read, export and erasure of the person (merged customers included),
+    oldest first."""
+    main = canonical(conn, customer_id)
+    people = merged_family(conn, main) if main is not None else [customer_id]
+    return [{"at": r.at, "actor": r.actor, "via": r.via, "action": r.action,
+             "customer_id": r.customer_id, "detail": r.detail}
+            for r in conn.execute(select(personal_data_log)
+                                  .where(personal_data_log.c.customer_id.in_(people))
+                                  .order_by(personal_data_log.c.id))]

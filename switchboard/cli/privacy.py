@@ -9,9 +9,9 @@ import json
 
 import click
 
-from switchboard.desk import privacy
 from switchboard.desk.privacy import TOUCHED
 from switchboard.jobs import retention
+from tickets import personal_data
 
 
 @click.group("privacy")
@@ -29,7 +29,7 @@ def audit(ctx: click.Context, customer_id: int) -> None:
 
     settings, db = _settings(ctx), _database(ctx)
     with db.read() as conn:
-        rows = privacy.audit(conn, customer_id)
+        rows = personal_data.access_log(conn, customer_id)
     if not rows:
         click.echo(f"nothing recorded for customer #{customer_id}")
     for row in rows:

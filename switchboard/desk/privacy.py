@@ -18,14 +18,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from switchboard.desk import slack_cards
 from switchboard.settings import Settings
-from tickets import erasure, search_index
+from tickets import erasure, personal_data, search_index
 from tickets.database import Database
-from tickets.personal_data import canonical, merged_family
-from tickets.schema import personal_data_log
 
 log = logging.getLogger("switchboard.privacy")
 # what an erasure writes to: the tables PostgreSQL vacuums afterwards
@@ -94,16 +92,4 @@ def record(db: Database, actor: str, via: str, action: str, customer_id: int | N
            now: datetime, **detail: Any) -> None:
     """Who read whose data (a profile, an export, a ticket shown to a supplier)."""
     with db.write() as conn:
-        erasure.log(conn, actor, via, action, customer_id, now, detail)
-
-
-def audit(conn: Connection, customer_id: int) -> list[dict[str, Any]]:
-    """Every recorded read, export and erasure of the person (merged customers included),
-    oldest first."""
-    main = canonical(conn, customer_id)
-    people = merged_family(conn, main) if main is not None else [customer_id]
-    return [{"at": r.at, "actor": r.actor, "via": r.via, "action": r.action,
-             "customer_id": r.customer_id, "detail": r.detail}
-            for r in conn.execute(select(personal_data_log)
-                                  .where(personal_data_log.c.customer_id.in_(people))
-                                  .order_by(personal_data_log.c.id))]
+        personal_data.log(conn, actor, via, action, customer_id, now, detail)

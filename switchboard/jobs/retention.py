@@ -20,7 +20,7 @@ from sqlalchemy import Connection, String, and_, cast, exists, func, select, upd
 
 from switchboard.desk import privacy
 from switchboard.settings import Settings
-from tickets import erasure, search_index
+from tickets import erasure, personal_data, search_index
 from tickets.database import Database
 from tickets.refs import format_ref
 from tickets.schema import customers, identities, messages, personal_data_log, tickets
@@ -73,7 +73,7 @@ def _tickets_batch(db: Database, settings: Settings, cutoff: datetime, now: date
                               f"anonymised: closed before {cutoff:%Y-%m-%d} "
                               "(privacy.retention.closed_tickets)", now, result)
             done["files"] += privacy.outside_rows(conn, settings, result, now)
-            erasure.log(conn, actor, "retention", "anonymise", customer_id, now,
+            personal_data.log(conn, actor, "retention", "anonymise", customer_id, now,
                         {"tickets": len(ticket_ids), "messages": result.messages})
         done["tickets"] += len(rows)
     return len(rows) == settings.privacy.retention.batch_size
@@ -124,7 +124,7 @@ def _raw_mail_batch(db: Database, settings: Settings, cutoff: datetime, now: dat
         done["files"] += privacy.remove_files(paths, privacy.stores(settings))
         done["raw_mail"] += len(rows)
         if rows:
-            erasure.log(conn, "retention", "retention", "raw_mail", None, now,
+            personal_data.log(conn, "retention", "retention", "raw_mail", None, now,
                         {"messages": len(rows)})
     return len(rows) == settings.privacy.retention.batch_size
 

@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from switchboard.desk import actions, privacy
+from switchboard.desk import actions
 from switchboard.desk.slack_cards import ERASED
 from switchboard.insight import reports
 from switchboard.redact import RedactingFormatter
 from switchboard.wiring.email import make_intake
 from tests.connectors.chat import ADMIN, fixture_json
 from tests.connectors.slack.conftest import Desk
-from tickets import store
+from tickets import personal_data, store
 from tickets.database import Database
 from tickets.erasure import MARKER
 from tickets.messages import customer_channels
@@ -190,7 +190,7 @@ async def test_an_erased_customer_leaves_nothing_behind(desk: Desk, tmp_path: Pa
             messages.c.ticket_id == zalo_ticket)).scalars().all() == [MARKER] * len(
             conn.execute(select(messages.c.id).where(
                 messages.c.ticket_id == zalo_ticket)).all())
-        audit = privacy.audit(conn, lan_id)
+        audit = personal_data.access_log(conn, lan_id)
     assert [a["action"] for a in audit] == ["profile", "erase"]
     assert "0912" not in json.dumps(audit, default=str)
 

@@ -98,6 +98,9 @@ class Values:
         # a full name is theirs; a single given name ("Lan") is half the country's
         self.names = {n.strip() for n in names if n and len(n.split()) >= 2}
         self.others = {o for o in others if o and len(o) >= 6}
+        literal = sorted(self.names | self.others, key=len, reverse=True)  # longest first
+        self._literal = (re.compile("|".join(map(re.escape, literal)), re.IGNORECASE)
+                         if literal else None)
 
     def __bool__(self) -> bool:
         return bool(self.phones or self.emails or self.names or self.others)
@@ -120,9 +123,7 @@ class Values:
                 else match.group(0)
 
         text = _EMAIL.sub(email, _PHONE.sub(phone, text))
-        for value in sorted(self.names | self.others, key=len, reverse=True):
-            text = re.sub(re.escape(value), MARKER, text, flags=re.IGNORECASE)
-        return text
+        return self._literal.sub(MARKER, text) if self._literal is not None else text
 
 
 def _phone_spellings(phone: str) -> list[str]:

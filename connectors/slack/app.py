@@ -11,7 +11,7 @@ so a retry never acts twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -25,7 +25,8 @@ IGNORED_SUBTYPES = {"bot_message", "channel_join", "channel_leave", "channel_top
                     "file_share_message"}
 ACTIONS = ("sb_reply", "sb_assign_me", "sb_supplier", "sb_resolve", "sb_reopen",
            "sb_transfer", "sb_category", "sb_priority", "sb_ack", "sb_status", "sb_proposal",
-           "sb_macro", "sb_saved_pick")  # the last: the reply form's *Saved reply* menu
+           "sb_macro", "sb_organise",  # the card's Merge · Split · Link form
+           "sb_saved_pick")  # the reply form's *Saved reply* menu
 COMMANDS = ("/ticket", "/customer", "/reply", "/search", "/merge", "/macro")
 
 
@@ -34,6 +35,7 @@ class SlackDeskPort(Protocol):
     async def message_changed(self, event: dict[str, Any]) -> None: ...
     async def action(self, body: dict[str, Any]) -> None: ...
     async def reply_submitted(self, body: dict[str, Any]) -> dict[str, Any] | None: ...
+    async def organise_submitted(self, body: dict[str, Any]) -> dict[str, str] | None: ...
     async def command(self, name: str, body: dict[str, Any]) -> str: ...
 
 
@@ -60,13 +62,10 @@ def make_app(client: AsyncWebClient, signing_secret: str, desk: SlackDeskPort) -
             await ack()
             await desk.action(body)
 
-    @app.view("sb_reply_modal")
-    async def reply_view(ack: AsyncAck, body: dict[str, Any]) -> None:
-        errors = await desk.reply_submitted(body)
-        if errors:
-            await ack(response_action="errors", errors=errors)
-        else:
-            await ack()
+    forms: dict[str, Callable[[dict[str, Any]], Awaitable[Mapping[str, Any] | None]]] = {
+        "sb_reply_modal": desk.reply_submitted, "sb_organise_modal": desk.organise_submitted}
+    for callback_id, submitted in forms.items():
+        app.view(callback_id)(_form(submitted))
 
     for name in COMMANDS:
         @app.command(name)
@@ -76,6 +75,18 @@ def make_app(client: AsyncWebClient, signing_secret: str, desk: SlackDeskPort) -
             await respond(text=text, response_type="ephemeral")
 
     return app
+
+
+def _form(submitted: Callable[[dict[str, Any]], Awaitable[Mapping[str, Any] | None]]
+          ) -> Callable[[AsyncAck, dict[str, Any]], Awaitable[None]]:
+    """A modal's listener: its errors are shown in the form, next to their fields."""
+    async def form(ack: AsyncAck, body: dict[str, Any]) -> None:
+        errors = await submitted(body)
+        if errors:
+            await ack(response_action="errors", errors=dict(errors))
+        else:
+            await ack()
+    return form
 
 
 async def dispatch(app: AsyncApp, body: bytes, headers: Mapping[str, str],

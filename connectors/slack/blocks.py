@@ -99,6 +99,8 @@ def ticket_card(ticket: Mapping[str, Any], customer: Mapping[str, Any] | None,
         buttons.append(_button("sb_assign_me", "Tôi nhận / Assign to me", ticket_value))
         if ticket.get("supplier_id") and not ticket.get("assigned_supplier_id"):
             buttons.append(_button("sb_supplier", "Giao NCC / Hand to supplier", ticket_value))
+        buttons.append(_button("sb_organise", "Gộp · Tách · Liên kết / Merge · Split · Link",
+                               ticket_value))
         buttons.append(_button("sb_resolve", "Đã xử lý / Resolve", ticket_value, "danger"))
     else:
         buttons.append(_button("sb_reopen", "Mở lại / Reopen", ticket_value))
@@ -217,3 +219,39 @@ def text_with_buttons(text: str, buttons: Sequence[Sequence[str]]) -> list[dict[
             {"type": "actions", "elements": [
                 _button(action_id, label, value, style or None)
                 for action_id, value, label, style in buttons]}]
+
+
+ORGANISE_CHOICES = (("merge", "Gộp phiếu này vào phiếu kia / Merge this into the other"),
+                    ("parent", "Phiếu kia là phiếu cha / The other is its parent"),
+                    ("child", "Phiếu kia là phiếu con / The other is its child"),
+                    ("related", "Liên quan / Related"),
+                    ("split", "Tách tin nhắn ra phiếu mới / Split a message out"))
+
+
+def organise_modal(ticket_value: str, ref: str,
+                   messages: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """The *Merge · Split · Link* form behind the card's button: what to do, the other
+    ticket (merge, link) or the customer's message to split out (offered only when the
+    ticket has more than one)."""
+    choices = [c for c in ORGANISE_CHOICES if messages or c[0] != "split"]
+    blocks: list[dict[str, Any]] = [
+        {"type": "input", "block_id": "what", "label": {"type": "plain_text",
+                                                        "text": "Việc / What"},
+         "element": {"type": "radio_buttons", "action_id": "what",
+                     "options": [_option(v, label) for v, label in choices]}},
+        {"type": "input", "block_id": "other", "optional": True,
+         "label": {"type": "plain_text", "text": "Phiếu kia / Other ticket"},
+         "hint": {"type": "plain_text", "text": "ví dụ / e.g. MC-9 (gộp, liên kết / merge, "
+                                                "link)"},
+         "element": {"type": "plain_text_input", "action_id": "ref", "max_length": 40}}]
+    if messages:
+        blocks.append({"type": "input", "block_id": "message", "optional": True,
+                       "label": {"type": "plain_text", "text": "Tin nhắn / Message (tách / "
+                                                               "split)"},
+                       "element": _select("message", "Chọn tin nhắn / Choose one",
+                                          [(v, label) for v, label in messages[:MAX_OPTIONS]])})
+    return {"type": "modal", "callback_id": "sb_organise_modal",
+            "private_metadata": ticket_value,
+            "title": {"type": "plain_text", "text": f"Sắp xếp {ref}"[:24]},
+            "submit": {"type": "plain_text", "text": "Làm / Do it"},
+            "close": {"type": "plain_text", "text": "Huỷ / Cancel"}, "blocks": blocks}

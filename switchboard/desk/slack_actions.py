@@ -35,6 +35,7 @@ from switchboard.desk import (
     presence,
     slack_cards,
     slack_commands,
+    slack_organise,
     slack_saved,
     supplier_actions,
 )
@@ -64,7 +65,9 @@ class SlackDesk:
     def __init__(self, settings: Settings, db: Database, clock: Clock, secret: bytes,
                  client: AsyncWebClient, deliver: Deliver,
                  wake: Callable[[], None] = lambda: None,
-                 replies: slack_saved.Library | None = None) -> None:
+                 replies: slack_saved.Library | None = None,
+                 split: slack_organise.Split | None = None,
+                 split_refused: tuple[type[Exception], ...] = ()) -> None:
         self.settings = settings
         self.db = db
         self.clock = clock
@@ -74,6 +77,9 @@ class SlackDesk:
         self.wake = wake  # the outbox dispatcher, after something was queued
         self.agents = {a.slack_user: a for a in settings.agents if a.slack_user}
         self.saved = slack_saved.SlackSavedReplies(self, replies)  # reply form menu, /reply
+        self.organise = slack_organise.SlackOrganise(settings, db, clock, client,
+                                                     lambda: self.wake(), split, split_refused)
+        self.organise_submitted = self.organise.submitted  # the form behind sb_organise
         self.more = {"/reply": self.saved.command, **slack_commands.SlackCommands(settings, db,
             clock, _first_time, lambda: self.wake(), secret, self.saved.replies).handlers()}
 
@@ -207,6 +213,10 @@ class SlackDesk:
         ticket_id = int(ticket_text)
         if action_id == "sb_reply":
             await self._open_reply(body, ticket_id, channel, user)
+            return
+        if action_id == "sb_organise" and (why := await self.organise.open(body, ticket_id)):
+            await self._ephemeral(channel, user, why)
+        if action_id == "sb_organise":
             return
         key = f"action:{action.get('action_ts') or body.get('trigger_id')}:{user}"
         outcome = await asyncio.to_thread(self._act, agent, action_id, ticket_id, choice, key)

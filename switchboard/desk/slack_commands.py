@@ -16,6 +16,7 @@ from typing import Any
 
 from switchboard.desk import macros, merge, privacy
 from switchboard.desk.actions import ActionRefused
+from switchboard.desk.slack_organise import in_departments
 from switchboard.outbox.saved_replies import SavedReplies
 from switchboard.settings import AgentSettings, Settings
 from tickets import queries
@@ -94,7 +95,7 @@ class SlackCommands:
             with self.db.write() as conn:
                 if not self.first_time(conn, key, self.clock.now()):
                     return "Đã làm / already done"
-                if not self._mine(conn, agent, ticket_id):
+                if not in_departments(conn, agent, ticket_id):
                     raise macros.MacroRefused(f"no ticket {ticket_id} in your departments")
                 done = macros.run(conn, self.settings, self.secret, self.replies, ticket_id,
                                   name, agent.name, self.clock.now())
@@ -140,7 +141,7 @@ class SlackCommands:
                 if not self.first_time(conn, key, now):
                     return "Đã làm / already done"
                 for ticket_id in (source, target):
-                    if not self._mine(conn, agent, ticket_id):
+                    if not in_departments(conn, agent, ticket_id):
                         raise ActionRefused(f"no ticket {ticket_id} in your departments")
                 done = merge.merge(conn, self.settings, source, target, agent.name, now)
         except ActionRefused as exc:
@@ -148,10 +149,3 @@ class SlackCommands:
         self.wake()
         return f"🔀 {done.summary}"
 
-    @staticmethod
-    def _mine(conn: Any, agent: AgentSettings, ticket_id: int) -> bool:
-        from tickets import store
-
-        head = store.get_head(conn, ticket_id)
-        return head is not None and (not agent.departments
-                                     or head.department in agent.departments)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -23,6 +24,7 @@ from switchboard.jobs import digest, retention
 from switchboard.jobs.sla_sweeper import Sweeper
 from switchboard.jobs.spikes import SpikeWatch
 from switchboard.outbox.dispatcher import Dispatcher
+from switchboard.pipeline.split import split
 from switchboard.pipeline.worker import Worker
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from switchboard.wiring.chats import chat_senders
@@ -89,7 +91,7 @@ class Services:
                                         queue=rt.pipeline.queue)
         self.inbox_writer.start()
         self.slack = make_slack(rt.settings, rt.db, rt.clock, rt.secret, self.inbox_writer.put,
-                                self.wake_dispatcher)
+                                self.wake_dispatcher, functools.partial(split, rt.pipeline.context))
         if self.slack is not None and self.slack.app_token and self.run_intake:
             await self.slack.start_socket_mode()
         bot = telegram_bot(rt.settings, self.inbox_writer, rt.templates)

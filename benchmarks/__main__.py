@@ -1,6 +1,9 @@
 """`make bench`: every benchmark, one after another, with the figures the README quotes.
 
-    python -m benchmarks [classify|pipeline|calibrate ...]
+    python -m benchmarks [classify|pipeline|search|calibrate ...] [--postgres URL ...]
+
+Options go on to the benchmarks (each reads those it knows); `search --postgres URL` also
+measures PostgreSQL.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from benchmarks import (
     bench_pipeline,
     bench_privacy,
     bench_scale,
+    bench_search,
     bench_sla,
     bench_webhooks,
 )
@@ -30,10 +34,11 @@ def calibrate() -> dict[str, float]:
 BENCHES = {"calibrate": calibrate, "classify": bench_classify.main,
            "pipeline": bench_pipeline.main, "email": bench_email.main,
            "webhooks": bench_webhooks.main, "sla": bench_sla.main,
-           "scale": bench_scale.main, "privacy": bench_privacy.main}
+           "scale": bench_scale.main, "privacy": bench_privacy.main,
+           "search": bench_search.main}
 
 if __name__ == "__main__":
-    chosen = [a for a in sys.argv[1:] if not a.startswith("-")] or list(BENCHES)
-    sys.argv = sys.argv[:1] + [a for a in sys.argv[1:] if a.startswith("-")]
+    chosen = [a for a in sys.argv[1:] if a in BENCHES] or list(BENCHES)
+    sys.argv = sys.argv[:1] + [a for a in sys.argv[1:] if a not in BENCHES]
     for name in chosen:
         BENCHES[name]()

@@ -94,6 +94,14 @@ class Calendar:
             day += timedelta(days=1)
         raise ValueError(f"calendar {self.name}: no working time within ten years")
 
+    def next_working(self, when: datetime) -> datetime:
+        """`when` itself during working hours, else the start of the next working time
+        (a message at 22:00 on the eve of Tết is answered on the first morning after)."""
+        when = when.astimezone(UTC)
+        if self.always:
+            return when
+        return next(self._intervals_from(when))[0]
+
     def add(self, start: datetime, seconds: float) -> datetime:
         """When `seconds` of working time have passed after `start` (UTC)."""
         start = start.astimezone(UTC)

@@ -608,6 +608,36 @@ class PrivacySettings(_Model):
     vacuum_full: bool = False
 
 
+BotMode = Literal["full", "faq", "off"]
+BOT_CHANNELS: dict[str, BotMode] = {"messenger": "full", "zalo": "full", "telegram": "full",
+                                    "email": "full", "facebook_comment": "faq",
+                                    "web_comment": "faq", "phone": "off", "api": "off"}
+
+
+class BotSettings(_Model):
+    """The bot answers the questions it can (knowledge base, order status) and hands over to
+    people otherwise. Per channel: `full` (knowledge and order status), `faq` (public
+    comments: knowledge answers only, never an order's details) or `off`."""
+
+    enabled: bool = True
+    knowledge: str | None = None  # a YAML file; empty: <templates>/knowledge/marketplace.yaml
+    threshold: float = Field(0.5, gt=0, le=1)  # below: hand over rather than guess
+    channels: Mapping[str, BotMode] = BOT_CHANNELS
+    out_of_hours: bool = True  # one reply naming when people answer, outside working hours
+
+    @field_validator("channels")
+    @classmethod
+    def _known(cls, value: Mapping[str, BotMode]) -> Mapping[str, BotMode]:
+        unknown = sorted(set(value) - set(BOT_CHANNELS))
+        if unknown:
+            raise ValueError(f"unknown channel(s) {', '.join(unknown)}; known: "
+                             f"{', '.join(BOT_CHANNELS)}")
+        return {**BOT_CHANNELS, **value}
+
+    def mode(self, channel: str) -> BotMode:
+        return self.channels.get(channel, "off") if self.enabled else "off"
+
+
 class SurveySettings(_Model):
     """One question after a ticket is resolved: how satisfied, 1 to 5."""
 
@@ -663,6 +693,7 @@ class Settings(_Model):
     sla: SlaSettings = SlaSettings()
     portal: PortalSettings = PortalSettings()
     survey: SurveySettings = SurveySettings()
+    bot: BotSettings = BotSettings()
     privacy: PrivacySettings = PrivacySettings()
     macros: tuple[MacroSettings, ...] = ()
     dashboard: DashboardSettings = DashboardSettings()

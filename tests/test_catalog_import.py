@@ -99,3 +99,33 @@ def test_contact_held_by_another_supplier_rolls_back(db: Database, tmp_path: Pat
         assert conn.execute(select(suppliers.c.id).where(suppliers.c.id == "SUP9")).first() is None
         assert conn.execute(select(func.count()).select_from(supplier_contacts)).scalar() == 4
         assert conn.execute(select(func.count()).select_from(orders)).scalar() == 0
+
+
+def test_tracking_columns_are_optional_and_a_file_without_them_keeps_them(
+        db: Database, tmp_path: Path, clock: ManualClock) -> None:
+    import_suppliers(db, write(tmp_path, "s.csv", SUPPLIERS), clock)
+    head = "order_code,supplier_id,product,customer_phone,customer_email,amount"
+    tracked = (f"{head},status,status_at,carrier,tracking_code,expected_at\n"
+               "MC200416,SUP2,Kem chống nắng,0912 345 678,,350000,Shipping,"
+               "2026-12-02T09:30:00+07:00,GHN,GHN8812345,2026-12-05\n"
+               "DH20260003,SUP1,Buffet,,,1,,,,,\n")
+    with db.write() as conn:
+        catalog.write_orders(conn, catalog.parse_orders(write(tmp_path, "t.csv", tracked),
+                                                        ["SUP1", "SUP2"]), clock.now())
+    plain = f"{head}\nMC200416,SUP2,Kem chống nắng SPF50,0912 345 678,,360000\n"
+    with db.write() as conn:
+        catalog.write_orders(conn, catalog.parse_orders(write(tmp_path, "p.csv", plain),
+                                                        ["SUP1", "SUP2"]), clock.now())
+    with db.read() as conn:
+        row = conn.execute(select(orders).where(orders.c.code == "MC200416")).one()
+    assert (row.product, row.status, row.carrier, row.tracking_code) == (
+        "Kem chống nắng SPF50", "shipping", "GHN", "GHN8812345")
+    assert row.status_at.isoformat() == "2026-12-02T02:30:00+00:00"
+    assert row.expected_at.isoformat() == "2026-12-04T17:00:00+00:00"  # midnight in Vietnam
+    bad = tracked.replace("Shipping", "lost").replace("2026-12-05", "next week")
+    with pytest.raises(ImportFailed) as failure:
+        catalog.parse_orders(write(tmp_path, "b.csv", bad), ["SUP1", "SUP2"])
+    assert failure.value.problems == [
+        "line 2: status 'lost' is not one of placed, confirmed, shipping, delivered, "
+        "cancelled, returned, refunded",
+        "line 2: expected_at 'next week' is not an ISO-8601 time"]

@@ -204,7 +204,7 @@ def test_a_vip_ticket_keeps_the_vip_policy_when_reclassified(rt: bootstrap.Runti
 def test_business_hours_skip_the_weekend(rt: bootstrap.Runtime, clock: ManualClock) -> None:
     clock.set(datetime(2026, 11, 28, 11, 50, tzinfo=HCM).astimezone(UTC))  # Saturday
     deliver(rt.pipeline, message("q1", "Cho hỏi voucher dùng được đến khi nào ạ?",
-                                 channel="zalo", sender="0912000111", when=clock.now()))
+                                 channel="phone", sender="0912000111", when=clock.now()))
     state = clocks(rt)["state"]
     assert state["policy"] == "inquiry"
     due = keeper_for(rt.settings).view(state, clock.now())["timers"]["first_response"]["due"]

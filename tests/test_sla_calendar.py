@@ -90,3 +90,15 @@ def test_a_pause_never_brings_the_due_time_forward(start: datetime, seconds: int
     remaining = OFFICE.between(paused_at, due)
     resumed = paused_at + timedelta(seconds=pause)
     assert OFFICE.add(resumed, remaining) >= due
+
+
+def test_next_working_is_now_inside_hours_and_the_next_opening_outside() -> None:
+    assert OFFICE.next_working(local(2026, 11, 23, 9, 0)) == local(2026, 11, 23, 9, 0)
+    assert OFFICE.next_working(local(2026, 11, 23, 12, 30)) == local(2026, 11, 23, 13, 0)
+    assert OFFICE.next_working(local(2026, 11, 27, 22, 0)) == local(2026, 11, 28, 8, 0)
+    assert OFFICE.next_working(local(2026, 11, 28, 12, 0)) == local(2026, 11, 30, 8, 0)
+    # New Year's Eve evening: the 31st is off, the 1st a holiday: Saturday the 2nd
+    assert OFFICE.next_working(local(2026, 12, 30, 18, 0)) == local(2027, 1, 2, 8, 0)
+    # the eve of Tết 2027: the holiday runs to the 10th
+    assert OFFICE.next_working(local(2027, 2, 4, 18, 0)) == local(2027, 2, 11, 8, 0)
+    assert ALWAYS.next_working(local(2026, 11, 28, 23, 0)) == local(2026, 11, 28, 23, 0)

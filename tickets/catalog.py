@@ -12,9 +12,10 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -27,6 +28,10 @@ from tickets.schema import orders, supplier_contacts, suppliers
 SUPPLIER_COLUMNS = ("supplier_id", "name", "aliases", "emails", "phones")
 ORDER_COLUMNS = ("order_code", "supplier_id", "product", "customer_phone", "customer_email",
                  "amount")
+TRACKING_COLUMNS = ("status", "status_at", "carrier", "tracking_code", "expected_at")
+ORDER_STATUSES = ("placed", "confirmed", "shipping", "delivered", "cancelled", "returned",
+                  "refunded")
+VIETNAM = timezone(timedelta(hours=7))  # a time written without an offset is Vietnam's
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _THOUSANDS = re.compile(r"^\d{1,3}([.,]\d{3})+$")
 
@@ -50,6 +55,20 @@ class SupplierRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Tracking:
+    """Where an order is, as the shop's system says: the optional columns of the orders
+    import and the body of `POST /api/orders`."""
+    status: str | None = None
+    status_at: datetime | None = None
+    carrier: str | None = None
+    tracking_code: str | None = None
+    expected_at: datetime | None = None
+
+    def values(self) -> dict[str, Any]:
+        return {c: getattr(self, c) for c in TRACKING_COLUMNS}
+
+
+@dataclass(frozen=True, slots=True)
 class OrderRow:
     line: int
     code: str
@@ -58,6 +77,7 @@ class OrderRow:
     customer_phone: str | None
     customer_email: str | None
     amount: int
+    tracking: Tracking | None = None  # None: the file had no tracking columns, keep what is
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,11 +204,37 @@ def parse_orders(path: Path, known_suppliers: Iterable[str]) -> list[OrderRow]:
             problems.append(f"line {line}: amount {row['amount']!r} is not a non-negative "
                             "amount in VND")
             amount = 0
+        tracking = _tracking(row, line, problems) if "status" in row else None
         result.append(OrderRow(line, code, row["supplier_id"], row["product"], phone, email,
-                               amount))
+                               amount, tracking))
     if problems:
         raise ImportFailed(problems)
     return result
+
+
+def _tracking(row: dict[str, str], line: int, problems: list[str]) -> Tracking:
+    status = row.get("status", "").lower() or None
+    if status is not None and status not in ORDER_STATUSES:
+        problems.append(f"line {line}: status {status!r} is not one of "
+                        f"{', '.join(ORDER_STATUSES)}")
+        status = None
+    times: dict[str, datetime | None] = {}
+    for name in ("status_at", "expected_at"):
+        try:
+            times[name] = parse_time(row.get(name, ""))
+        except ValueError:
+            problems.append(f"line {line}: {name} {row[name]!r} is not an ISO-8601 time")
+            times[name] = None
+    return Tracking(status, times["status_at"], row.get("carrier") or None,
+                    row.get("tracking_code") or None, times["expected_at"])
+
+
+def parse_time(raw: str) -> datetime | None:
+    """ISO-8601 (`2026-12-03T09:30:00+07:00`, or a date); without an offset, Vietnam's."""
+    if not raw.strip():
+        return None
+    value = datetime.fromisoformat(raw.strip())
+    return (value if value.tzinfo else value.replace(tzinfo=VIETNAM)).astimezone(UTC)
 
 
 def _insert(conn: Connection):  # type: ignore[no-untyped-def]
@@ -241,18 +287,19 @@ def write_orders(conn: Connection, rows: Sequence[OrderRow], now: datetime) -> I
         chunk = codes[start:start + 5000]
         existing.update(conn.execute(select(orders.c.code)
                                      .where(orders.c.code.in_(chunk))).scalars())
-    stmt = _insert(conn)(orders)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["code"],
-        set_={c: getattr(stmt.excluded, c) for c in
-              ("supplier_id", "product", "customer_phone", "customer_email", "amount",
-               "updated_at")},
-    )
-    payload = [{"code": r.code, "supplier_id": r.supplier_id, "product": r.product,
-                "customer_phone": r.customer_phone, "customer_email": r.customer_email,
-                "amount": r.amount, "updated_at": now} for r in rows]
-    for start in range(0, len(payload), 5000):
-        conn.execute(stmt, payload[start:start + 5000])
+    for tracked in (False, True):  # a file without tracking columns keeps what is there
+        columns = ["supplier_id", "product", "customer_phone", "customer_email", "amount",
+                   "updated_at", *(TRACKING_COLUMNS if tracked else ())]
+        stmt = _insert(conn)(orders)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["code"], set_={c: getattr(stmt.excluded, c) for c in columns})
+        payload = [{"code": r.code, "supplier_id": r.supplier_id, "product": r.product,
+                    "customer_phone": r.customer_phone, "customer_email": r.customer_email,
+                    "amount": r.amount, "updated_at": now,
+                    **(r.tracking.values() if r.tracking else {})}
+                   for r in rows if (r.tracking is not None) == tracked]
+        for start in range(0, len(payload), 5000):
+            conn.execute(stmt, payload[start:start + 5000])
     return ImportResult(rows=len(rows), inserted=len(set(codes) - existing),
                         updated=len(existing))
 
@@ -328,3 +375,28 @@ _ORDERS_BY_PHONE = FastSelect(select(*_ORDER_COLUMNS)
                               .where(orders.c.customer_phone == bindparam("contact")))
 _ORDERS_BY_EMAIL = FastSelect(select(*_ORDER_COLUMNS)
                               .where(orders.c.customer_email == bindparam("contact")))
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedOrder:
+    """An order with where it is (the bot's order-status answer) and whose it is."""
+    code: str
+    supplier_id: str
+    product: str
+    phone: str | None
+    email: str | None
+    tracking: Tracking
+
+
+_TRACKED = select(orders.c.code, orders.c.supplier_id, orders.c.product,
+                  orders.c.customer_phone, orders.c.customer_email,
+                  *(orders.c[c] for c in TRACKING_COLUMNS))
+
+
+def tracked_orders(conn: Connection, codes: Sequence[str]) -> dict[str, TrackedOrder]:
+    """code → the order, for the codes the store holds (whatever their shape)."""
+    if not codes:
+        return {}
+    rows = conn.execute(_TRACKED.where(orders.c.code.in_(sorted(set(codes))[:50]))).all()
+    return {r.code: TrackedOrder(r.code, r.supplier_id, r.product, r.customer_phone,
+                                 r.customer_email, Tracking(*r[5:])) for r in rows}

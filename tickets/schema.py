@@ -97,6 +97,12 @@ orders = Table(
     Column("customer_email", String(320), index=True),
     Column("amount", BigInteger, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # where the order is, as the shop's system last said (the bot's order-status answer)
+    Column("status", String(16)),  # placed, confirmed, shipping, delivered, cancelled, ...
+    Column("status_at", UTCDateTime),
+    Column("carrier", String(64)),
+    Column("tracking_code", String(128)),
+    Column("expected_at", UTCDateTime),
 )
 
 customers = Table(
@@ -167,6 +173,9 @@ tickets = Table(
     Column("csat_at", UTCDateTime),
     # the personal data in it was erased (a customer's request, or the retention time)
     Column("anonymised_at", UTCDateTime),
+    # the bot's part: null (never involved), "answered" (its answer stands, no human clock
+    # runs), "handed_over" (people have it; the bot stays silent on it from then on)
+    Column("bot_state", String(16)),
     Index("ix_tickets_customer_status", "customer_id", "status"),
     Index("ix_tickets_sla_next_at", "sla_next_at"),
     Index("ix_tickets_assignee_status", "assignee", "status"),

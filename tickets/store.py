@@ -44,13 +44,14 @@ class TicketHead:
     updated_at: datetime
     sla: Mapping[str, Any] | None = None  # the SLA clocks (sla/timers.py)
     priority: str = "normal"
+    bot_state: str | None = None  # the bot's part: answered, handed_over, or never involved
 
 
 _HEAD_COLUMNS = (
     tickets.c.id, tickets.c.status, tickets.c.channel, tickets.c.category, tickets.c.topic,
     tickets.c.supplier_id, tickets.c.department, tickets.c.customer_id, tickets.c.thread_key,
     tickets.c.confidence, tickets.c.closed_at, tickets.c.updated_at, tickets.c.sla,
-    tickets.c.priority,
+    tickets.c.priority, tickets.c.bot_state,
 )
 
 

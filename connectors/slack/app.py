@@ -27,7 +27,7 @@ ACTIONS = ("sb_reply", "sb_assign_me", "sb_supplier", "sb_resolve", "sb_reopen",
            "sb_transfer", "sb_category", "sb_priority", "sb_ack", "sb_status", "sb_proposal",
            "sb_macro", "sb_organise",  # the card's Merge · Split · Link form
            "sb_saved_pick")  # the reply form's *Saved reply* menu
-COMMANDS = ("/ticket", "/customer", "/reply", "/search", "/merge", "/macro")
+COMMANDS = ("/ticket", "/customer", "/reply", "/search", "/merge", "/macro", "/faq")
 
 
 class SlackDeskPort(Protocol):

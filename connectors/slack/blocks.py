@@ -60,6 +60,9 @@ def ticket_card(ticket: Mapping[str, Any], customer: Mapping[str, Any] | None,
     level = ticket.get("sla_level", "none")
     status = ticket["status"]
     channel = ticket.get("channel_label") or ticket["channel"]
+    if status == "bot_answered":
+        return _bot_line(ref, ticket_value, channel, _customer_line(customer),
+                         _text(first["text"], 300) if first else "")
     head = (f"*{ref}* · {channel} · {status} · ưu tiên / priority {ticket['priority']} · "
             f"SLA {SLA_LABELS.get(level, level)}")
     who = _customer_line(customer)
@@ -126,6 +129,18 @@ def ticket_card(ticket: Mapping[str, Any], customer: Mapping[str, Any] | None,
     fallback = f"{ref}: {ticket['category']} · {channel} · {_text(body, 150)}"
     return fallback, [{"color": SLA_COLOURS.get(level, SLA_COLOURS["none"]), "blocks": blocks,
                        "fallback": fallback}]
+
+
+def _bot_line(ref: str, ticket_value: str, channel: str, who: str, asked: str
+              ) -> tuple[str, list[dict[str, Any]]]:
+    """The compact line of a ticket the bot answered: no clock runs and nobody is offered
+    it; a person may still answer (which hands it to people)."""
+    text = (f"🤖 *{ref}* · {channel} · bot đã trả lời / answered by the bot\n{who}\n"
+            f">{asked.replace(chr(10), ' ')}")
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text},
+               "accessory": _button("sb_reply", "Trả lời / Reply", ticket_value)}]
+    return f"{ref}: answered by the bot", [{"color": SLA_COLOURS["none"], "blocks": blocks,
+                                            "fallback": f"{ref}: answered by the bot"}]
 
 
 def _customer_line(customer: Mapping[str, Any] | None) -> str:

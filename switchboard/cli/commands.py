@@ -48,12 +48,12 @@ def classify_lines(settings: Settings, db: Database, lines: IO[str], out: IO[str
                 message = parse_message(line, limit)
             except BadMessage as exc:
                 failures += 1
-                out.write(orjson.dumps({"line": number, "id": _id_of(line),
+                out.write(orjson.dumps({"line": number, "id": id_of(line),
                                         "error": str(exc)}).decode() + "\n")
                 continue
             kind, value = sender_identity(message.channel, message.sender)
             supplier = sender_supplier(classifier, kind, value)
-            phones, emails = _contacts(conn, kind, value)
+            phones, emails = contacts_of(conn, kind, value)
             prepared = classifier.prepare(message.text, message.subject)
             bought = orders_for_contacts(conn, phones, emails)
             context = gather_context(conn, prepared, message.channel, supplier, bought)
@@ -68,7 +68,7 @@ def classify_lines(settings: Settings, db: Database, lines: IO[str], out: IO[str
     return failures
 
 
-def _contacts(conn: Any, kind: str, value: str) -> tuple[list[str], list[str]]:
+def contacts_of(conn: Any, kind: str, value: str) -> tuple[list[str], list[str]]:
     """The sender's phones and emails: its own, plus those of the customer it is known as."""
     phones = [value] if kind == IdentityKind.PHONE else []
     emails = [value] if kind == IdentityKind.EMAIL else []
@@ -80,7 +80,7 @@ def _contacts(conn: Any, kind: str, value: str) -> tuple[list[str], list[str]]:
     return phones, emails
 
 
-def _id_of(line: str) -> Any:
+def id_of(line: str) -> Any:
     try:
         data = orjson.loads(line)
     except orjson.JSONDecodeError:

@@ -2,8 +2,7 @@
 
 Global options `--config` (env SWITCHBOARD_CONFIG, default ./config.yaml) and `--db`
 (env SWITCHBOARD_DATABASE_URL) work with every command. Errors are one clear line on
-stderr and exit status 2; nothing is half-written.
-"""
+stderr and exit status 2; nothing is half-written."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import click
 import orjson
 
 from switchboard import bootstrap
+from switchboard.cli.answer import answer
 from switchboard.cli.customers import customers
 from switchboard.cli.privacy import privacy_group
 from switchboard.redact import RedactingFormatter
@@ -393,8 +393,8 @@ def _now(ctx: click.Context) -> Any:
     return SystemClock().now()
 
 
-main.add_command(customers)
-main.add_command(privacy_group)
+for _command in (customers, privacy_group, answer):
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

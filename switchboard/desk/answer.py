@@ -1,6 +1,7 @@
 """An answer to the customer, however a person sends it (the API, Slack, a macro): composed for the
 ticket's channel, written as the ticket's message and the outbox's row in the caller's
-transaction, journaled, counted as the first response, and shown in the Slack thread.
+transaction, journaled, counted as the first response, and shown in the Slack thread. On a
+ticket the bot answered, a person's answer hands it to people for good.
 A saved reply is filled in for the ticket first; one it cannot fill is refused whole."""
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from switchboard.desk.saved_reply import render_for_ticket
 from switchboard.outbox.compose import compose_reply, record_outbound
 from switchboard.outbox.saved_replies import SavedReplies
 from switchboard.settings import Settings
+from switchboard.ticket_rules import bot_state
+from switchboard.ticket_rules.sla_keeper import keeper_for
 from tickets import store
 
 
@@ -36,6 +39,11 @@ def send(conn: Connection, settings: Settings, secret: bytes, ticket_id: int, au
     if saved is not None and replies is not None:
         text = render_for_ticket(conn, settings, replies, ticket_id, saved, author, now).text
     message = compose_reply(conn, settings, secret, ticket_id, text, html, now=now)
+    handed = bot_state.hand_over(conn, keeper_for(settings), ticket_id, "person_answered",
+                                 author, now)  # the bot is silent from now on
+    if handed:
+        store.append_journal(conn, ticket_id, now, handed)
+        slack_cards.refresh_card(conn, settings, ticket_id, now)
     _, outbox_id = record_outbound(conn, ticket_id=ticket_id, message=message, kind="reply",
                                    author=author, now=now)
     store.append_journal(conn, ticket_id, now, [store.JournalEntry(

@@ -42,6 +42,7 @@ from switchboard.desk import (
 from switchboard.desk.once import first_time as _first_time
 from switchboard.outbox.compose import CannotReply
 from switchboard.settings import AgentSettings, Settings
+from switchboard.ticket_rules.knowledge_file import KnowledgeFile
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from tickets import store
 from tickets.clock import Clock
@@ -67,7 +68,8 @@ class SlackDesk:
                  wake: Callable[[], None] = lambda: None,
                  replies: slack_saved.Library | None = None,
                  split: slack_organise.Split | None = None,
-                 split_refused: tuple[type[Exception], ...] = ()) -> None:
+                 split_refused: tuple[type[Exception], ...] = (),
+                 knowledge: KnowledgeFile | None = None) -> None:
         self.settings = settings
         self.db = db
         self.clock = clock
@@ -76,12 +78,14 @@ class SlackDesk:
         self.deliver = deliver  # into the durable inbox (slash-command calls)
         self.wake = wake  # the outbox dispatcher, after something was queued
         self.agents = {a.slack_user: a for a in settings.agents if a.slack_user}
+        self.knowledge = knowledge  # the bot's: the reply form's suggestions, /faq
         self.saved = slack_saved.SlackSavedReplies(self, replies)  # reply form menu, /reply
         self.organise = slack_organise.SlackOrganise(settings, db, clock, client,
                                                      lambda: self.wake(), split, split_refused)
         self.organise_submitted = self.organise.submitted  # the form behind sb_organise
         self.more = {"/reply": self.saved.command, **slack_commands.SlackCommands(settings, db,
-            clock, _first_time, lambda: self.wake(), secret, self.saved.replies).handlers()}
+            clock, _first_time, lambda: self.wake(), secret, self.saved.replies,
+            knowledge).handlers()}
 
     # -- who may act ---------------------------------------------------------------------
 
@@ -214,10 +218,8 @@ class SlackDesk:
         if action_id == "sb_reply":
             await self._open_reply(body, ticket_id, channel, user)
             return
-        if action_id == "sb_organise" and (why := await self.organise.open(body, ticket_id)):
-            await self._ephemeral(channel, user, why)
-        if action_id == "sb_organise":
-            return
+        if action_id == "sb_organise":  # the Merge · Split · Link form
+            return await self.organise.open(body, ticket_id, channel, user, self._ephemeral)
         key = f"action:{action.get('action_ts') or body.get('trigger_id')}:{user}"
         outcome = await asyncio.to_thread(self._act, agent, action_id, ticket_id, choice, key)
         if outcome:
@@ -303,7 +305,7 @@ class SlackDesk:
             await self.client.views_open(trigger_id=str(body.get("trigger_id")),
                                          view=blocks.reply_modal(str(ticket_id), ref,
                                                                  channels.label(found),
-                                                                 self.saved.options()))
+                                                                 self.saved.options(ticket_id)))
         except SlackApiError as exc:
             await self._ephemeral(channel, user, f"Không mở được / could not open the reply "
                                   f"form: {exc.response.get('error')}")

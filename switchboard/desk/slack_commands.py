@@ -1,5 +1,5 @@
-"""`/customer <phone or email>`, `/search <words>`, `/merge <ticket> <into>` and `/macro
-<name> <ticket>` in Slack.
+"""`/customer <phone or email>`, `/search <words>`, `/merge <ticket> <into>`, `/macro
+<name> <ticket>` and `/faq <words>` in Slack.
 
 `/search` answers ephemerally with the first tickets the API's `q` finds (same search:
 diacritics optional, a phone, an email or an order code; limited to the agent's
@@ -19,6 +19,7 @@ from switchboard.desk.actions import ActionRefused
 from switchboard.desk.slack_organise import in_departments
 from switchboard.outbox.saved_replies import SavedReplies
 from switchboard.settings import AgentSettings, Settings
+from switchboard.ticket_rules.knowledge_file import KnowledgeFile
 from tickets import queries
 from tickets.clock import Clock
 from tickets.customers import Tier
@@ -31,21 +32,37 @@ MACRO_USAGE = ("Cách dùng / usage: `/macro <tên> <mã phiếu>`, ví dụ / e
                "`/macro late_delivery MC-12`")
 MERGE_USAGE = ("Cách dùng / usage: `/merge <phiếu gộp> <vào phiếu>`, ví dụ / e.g. "
                "`/merge MC-12 MC-9` (MC-12 vào / into MC-9)")
+FAQ_USAGE = "Cách dùng / usage: `/faq <câu hỏi của khách>` — tìm trong kho trả lời của bot"
 FirstTime = Callable[[Any, str, datetime], bool]
 
 
 class SlackCommands:
     def __init__(self, settings: Settings, db: Database, clock: Clock,
                  first_time: FirstTime, wake: Callable[[], None], secret: bytes = b"",
-                 replies: SavedReplies | None = None) -> None:
+                 replies: SavedReplies | None = None,
+                 knowledge: KnowledgeFile | None = None) -> None:
         self.settings, self.db, self.clock = settings, db, clock
         self.secret, self.replies = secret, replies  # for a macro's saved replies
         self.first_time = first_time  # Slack retries: act once per trigger
         self.wake = wake
+        self.knowledge = knowledge  # the bot's, for /faq
 
     def handlers(self) -> dict[str, Callable[[AgentSettings, dict[str, Any]], Awaitable[str]]]:
         return {"/customer": self.customer, "/search": self.search, "/merge": self.merge,
-                "/macro": self.macro}
+                "/macro": self.macro, "/faq": self.faq}
+
+    async def faq(self, agent: AgentSettings, body: dict[str, Any]) -> str:
+        """`/faq <words>`: the knowledge entries that answer them best, to copy from."""
+        words = str(body.get("text") or "").strip()[:500]
+        if not words:
+            return FAQ_USAGE
+        if self.knowledge is None:
+            return "Bot và kho trả lời đang tắt / the bot's knowledge base is off (bot.enabled)"
+        hits = self.knowledge.current().search(self.knowledge.normalizer(words), None, 3)
+        if not hits:
+            return f"Không có mục nào khớp / no knowledge entry matches “{words}”"
+        return "\n\n".join(f"💡 *{h.entry.id}* ({h.confidence:.0%})\n{h.entry.answer[:900]}"
+                            for h in hits)
 
     async def customer(self, agent: AgentSettings, body: dict[str, Any]) -> str:
         """`/customer <phone or email>`: the profile (recorded in the personal-data log)."""

@@ -8,7 +8,7 @@ once. Errors come back in the form, next to the field at fault."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -41,19 +41,21 @@ class SlackOrganise:
         self.split = split
         self.refused: tuple[type[Exception], ...] = (ActionRefused, *refused)
 
-    async def open(self, body: dict[str, Any], ticket_id: int) -> str | None:
-        """Open the form; the reason to show when it cannot be."""
+    async def open(self, body: dict[str, Any], ticket_id: int, channel: str, user: str,
+                   say: Callable[[str, str, str], Awaitable[None]]) -> None:
+        """Open the form; `say` tells the agent (ephemerally) when it cannot be."""
         options = await asyncio.to_thread(self._messages, ticket_id)
         if options is None:
-            return "Phiếu này không còn / this ticket no longer exists"
+            await say(channel, user, "Phiếu này không còn / this ticket no longer exists")
+            return
         ref = format_ref(self.settings.tickets.ref_prefix, ticket_id)
         try:
             await self.client.views_open(trigger_id=str(body.get("trigger_id")),
                                          view=blocks.organise_modal(str(ticket_id), ref,
                                                                     options))
         except SlackApiError as exc:
-            return f"Không mở được / could not open the form: {exc.response.get('error')}"
-        return None
+            await say(channel, user, "Không mở được / could not open the form: "
+                      f"{exc.response.get('error')}")
 
     def _messages(self, ticket_id: int) -> list[tuple[str, str]] | None:
         """The customer's messages the form offers to split out (none when only one)."""

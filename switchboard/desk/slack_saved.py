@@ -30,14 +30,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from connectors.slack import blocks
+from router.knowledge import Hit
+from router.language import detect_language
 from switchboard import channels
 from switchboard.desk.saved_reply import NoSuchTicket, render_for_ticket
 from switchboard.outbox.saved_replies import Rendered, ReplyError, SavedReplies, library_for
 from switchboard.settings import AgentSettings, Settings
+from switchboard.ticket_rules.knowledge_file import KnowledgeFile
 from tickets.clock import Clock
 from tickets.database import Database
 from tickets.refs import format_ref, parse_ref
-from tickets.schema import tickets
+from tickets.schema import messages, tickets
 
 log = logging.getLogger("switchboard.slack")
 USAGE = ("Cách dùng / usage: `/reply <mã mẫu> <mã phiếu>`, ví dụ / e.g. "
@@ -45,6 +48,7 @@ USAGE = ("Cách dùng / usage: `/reply <mã mẫu> <mã phiếu>`, ví dụ / e.
 
 
 Library = SavedReplies
+KB = "kb:"  # menu values of knowledge answers, beside saved replies' codes
 
 
 class Desk(Protocol):
@@ -67,14 +71,49 @@ class SlackSavedReplies:
         self.desk = desk
         self.replies = replies or library_for(desk.settings.templates_dir)
 
-    def options(self) -> list[tuple[str, str]]:
-        return [(r.code, r.title) for r in self.replies.all()]
+    def options(self, ticket_id: int | None = None) -> list[tuple[str, str]]:
+        """The menu: the three knowledge answers that fit the ticket best (`kb:<id>`, as
+        starting points), then the saved replies."""
+        hits = [] if ticket_id is None else self._knowledge_hits(ticket_id)
+        return [*((f"{KB}{h.entry.id}", f"💡 {h.entry.id} ({h.confidence:.0%})")
+                  for h in hits), *((r.code, r.title) for r in self.replies.all())]
+
+    def _knowledge_hits(self, ticket_id: int) -> list[Hit]:
+        knowledge: KnowledgeFile | None = getattr(self.desk, "knowledge", None)
+        if knowledge is None:
+            return []
+        with self.desk.db.read() as conn:
+            first = conn.execute(select(messages.c.subject, messages.c.text).where(
+                messages.c.ticket_id == ticket_id, messages.c.direction == "in")
+                .order_by(messages.c.id).limit(1)).first()
+        if first is None:
+            return []
+        text = f"{first.subject or ''}\n{first.text}"
+        return knowledge.current().search(knowledge.normalizer(text), None, 3)
 
     def _render(self, ticket_id: int, code: str, agent: AgentSettings) -> Rendered:
         desk = self.desk
+        if code.startswith(KB):
+            return self._knowledge_answer(ticket_id, code)
         with desk.db.read() as conn:
             return render_for_ticket(conn, desk.settings, self.replies, ticket_id, code,
                                      agent.name, desk.clock.now())
+
+    def _knowledge_answer(self, ticket_id: int, code: str) -> Rendered:
+        """A knowledge entry's answer as a starting point, in the ticket's language."""
+        knowledge: KnowledgeFile | None = getattr(self.desk, "knowledge", None)
+        entry = None if knowledge is None else next(
+            (e for e in knowledge.current().entries if e.id == code[len(KB):]), None)
+        if entry is None:
+            raise ReplyError(f"no knowledge entry {code[len(KB):]!r}")
+        with self.desk.db.read() as conn:
+            first = conn.execute(select(messages.c.text).where(
+                messages.c.ticket_id == ticket_id, messages.c.direction == "in")
+                .order_by(messages.c.id).limit(1)).scalar()
+        lang = detect_language(first or "")
+        english = lang == "en" and entry.answer_en
+        return Rendered(code, "en" if english else "vi",
+                        entry.answer_en if english and entry.answer_en else entry.answer)
 
     def _why(self, exc: Exception) -> str:
         if isinstance(exc, NoSuchTicket):
@@ -103,7 +142,7 @@ class SlackSavedReplies:
                                    .where(tickets.c.id == ticket_id)).scalar()
         ref = format_ref(self.desk.settings.tickets.ref_prefix, ticket_id)
         modal = blocks.reply_modal(
-            ticket_text, ref, channels.label(str(channel)), self.options(), text=text,
+            ticket_text, ref, channels.label(str(channel)), self.options(ticket_id), text=text,
             chosen=code, note=note,
             # a new block shows the new text; without one Slack keeps what is in the box
             text_block=f"reply-{uuid.uuid4().hex[:8]}" if text else _text_block(view))

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select
 
+from switchboard.insight.bot_table import bot_activity, load_events
 from switchboard.insight.report_tables import (
     COMPLAINTS,
     ReportData,
@@ -108,6 +109,6 @@ def build(conn: Connection, f: Filters, zone: ZoneInfo, prefix: str, now: dateti
     tables = [per_day(data, per_channel, per_category), sla_by_timer(data),
               sla_by_department(data), sla_by_supplier(data), response_times(data),
               top_suppliers(data), late_open(data), workload(data), satisfaction(data),
-              holders(data)]
+              holders(data), bot_activity(data, load_events(conn, list(by_id)))]
     return Report(f, totals(data), {table.name: table for table in tables},
                   {"channel": per_channel, "category": per_category}, days)

@@ -132,8 +132,9 @@ def compose_chat(settings: Settings, ticket_id: int, channel: Channel, meta: dic
 
 def compose_reply(conn: Connection, settings: Settings, secret: bytes, ticket_id: int,
                   text: str, html: str | None = None,
-                  now: datetime | None = None) -> OutboundMessage:
-    """An agent's answer on the channel the customer wrote on."""
+                  now: datetime | None = None, automatic: bool = False) -> OutboundMessage:
+    """An answer on the channel the customer wrote on: an agent's, or the bot's
+    (`automatic`: marked so on email, so the customer's autoresponder keeps quiet)."""
     channel = conn.execute(select(tickets.c.channel)
                            .where(tickets.c.id == ticket_id)).scalar()
     if channel == Channel.EMAIL.value:
@@ -141,7 +142,7 @@ def compose_reply(conn: Connection, settings: Settings, secret: bytes, ticket_id
         if thread is None or not thread.customer_address:
             raise CannotReply("the ticket has no email from the customer to answer")
         return compose_email(settings, secret, ticket_id, thread, text, html,
-                             automatic=False)
+                             automatic=automatic)
     conversation = channels.conversation(str(channel))
     if conversation is None:
         raise CannotReply(f"a {channel} ticket is answered outside Switchboard "
@@ -161,4 +162,4 @@ def compose_reply(conn: Connection, settings: Settings, secret: bytes, ticket_id
                           f"{conversation.label} would refuse the answer; ask them to write "
                           "again, or answer on another channel")
     return compose_chat(settings, ticket_id, Channel(channel), dict(last.meta or {}), text,
-                        automatic=False)
+                        automatic=automatic)

@@ -23,6 +23,7 @@ from switchboard.outbox.compose import (
 )
 from switchboard.outbox.templates import Templates
 from switchboard.settings import Settings
+from switchboard.timefmt import spoken
 from tickets import outbox
 from tickets.messages import Channel, InboundMessage
 from tickets.refs import format_ref
@@ -37,16 +38,19 @@ class Acknowledger:
 
     def after_open(self, conn: Connection, ticket_id: int, department: str,
                    message: InboundMessage, customer_name: str | None,
-                   now: datetime) -> JournalEntry | None:
+                   now: datetime, opens_at: datetime | None = None) -> JournalEntry | None:
+        """`opens_at`: when people next work, given when the message came out of hours
+        (the acknowledgement then says when they will answer)."""
+        opens = self.opening(opens_at)
         conversation = channels.conversation(message.channel)
         if conversation is not None and conversation.acknowledges:
-            return self._chat(conn, ticket_id, department, message, customer_name, now)
+            return self._chat(conn, ticket_id, department, message, customer_name, now, opens)
         if message.channel is not Channel.EMAIL:
             return None
         policy = self.settings.email.acknowledgements
         if not policy.enabled:
             return None
-        why_not = self._why_not(conn, message, now)
+        why_not = self.why_not_automatic(conn, message, now)
         if why_not:
             return JournalEntry("acknowledgement", f"no acknowledgement: {why_not}")
         address = message.meta.get("reply_to") or message.sender
@@ -64,7 +68,7 @@ class Acknowledger:
         text = self.templates.text(
             "email/ack", lang, name=customer_name, ref=ref,
             department=departments[department].name if department in departments
-            else department, mailbox_name=thread.mailbox_name or mailbox)
+            else department, mailbox_name=thread.mailbox_name or mailbox, **opens)
         subject = clean_subject(message.subject or "") or ref
         html = self.templates.html(text, subject, lang)
         composed = compose_email(self.settings, self.secret, ticket_id, thread, text, html,
@@ -74,7 +78,10 @@ class Acknowledger:
         return JournalEntry("acknowledgement", f"acknowledgement ({lang}) queued to {address}",
                             data={"language": lang, "to": address})
 
-    def _why_not(self, conn: Connection, message: InboundMessage, now: datetime) -> str | None:
+    def why_not_automatic(self, conn: Connection, message: InboundMessage, now: datetime
+                          ) -> str | None:
+        """Why no automatic answer may go to this email (a robot, a sender who asked for
+        none, the rate limits), or None: the acknowledgement and the bot both ask."""
         meta = message.meta
         if meta.get("auto") or meta.get("own"):
             return "the sender is a robot"
@@ -97,7 +104,7 @@ class Acknowledger:
 
     def _chat(self, conn: Connection, ticket_id: int, department: str,
               message: InboundMessage, customer_name: str | None,
-              now: datetime) -> JournalEntry | None:
+              now: datetime, opens: dict[str, str | None]) -> JournalEntry | None:
         """A short acknowledgement on a chat channel that acknowledges (Messenger, Telegram,
         Zalo), in the customer's language, at most `max_per_sender` per `window` (the email
         limits)."""
@@ -118,7 +125,7 @@ class Acknowledger:
         text = self.templates.text(
             "chat/ack", lang, name=customer_name, ref=ref,
             department=departments[department].name if department in departments
-            else department)
+            else department, **opens)
         meta = {**message.meta, "from": message.sender}
         composed = compose_chat(self.settings, ticket_id, message.channel, meta, text,
                                 automatic=True)
@@ -126,6 +133,14 @@ class Acknowledger:
                         author="switchboard", now=now)
         return JournalEntry("acknowledgement", f"acknowledgement ({lang}) queued on "
                             f"{message.channel.value}", data={"language": lang})
+
+    def opening(self, opens_at: datetime | None) -> dict[str, str | None]:
+        """The template values that say when people answer (None during working hours)."""
+        if opens_at is None:
+            return {"opens_at": None, "opens_at_en": None}
+        zone = self.settings.zone
+        return {"opens_at": spoken(opens_at, zone, "vi"), "opens_at_en": spoken(opens_at, zone,
+                                                                             "en")}
 
     @staticmethod
     def _subject_of(message: InboundMessage) -> str:

@@ -11,6 +11,7 @@ from switchboard.pipeline.acknowledge import Acknowledger
 from switchboard.pipeline.threads import Threader
 from switchboard.settings import Settings
 from switchboard.ticket_rules.classification import ClassifierCache
+from switchboard.ticket_rules.knowledge_file import KnowledgeFile
 from switchboard.ticket_rules.sla_keeper import Keeper
 from tickets.clock import Clock
 from tickets.customers import Tier
@@ -29,3 +30,4 @@ class Context:
     agents_side: bool  # Slack or configured agents: somebody is told about new tickets
     sla: Keeper
     tiers: list[Tier]
+    knowledge: KnowledgeFile | None = None  # the bot's; None when the bot is off

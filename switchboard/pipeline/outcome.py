@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from tickets.store import JournalEntry
 
@@ -54,3 +55,4 @@ class Decision:
     action: str
     ticket: TicketView
     entries: Sequence[JournalEntry] = field(default=())
+    bot: Any = None  # pipeline.bot.BotTurn when the bot had a part

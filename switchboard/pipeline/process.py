@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from router import Classification, Classifier, Prepared
 from switchboard.pipeline import (
     aftermath,
+    bot,
     identify,
     journal,
     rating,
@@ -55,6 +56,7 @@ def process(ctx: Context, conn: Connection, message: InboundMessage, batch: Batc
     thread = _thread(ctx, conn, batch, message, sender, who, now)
     decision = (rating.record(ctx, conn, thread, who.id, message, now)
                 or _open_or_join(ctx, conn, message, who, sender, result, thread, now))
+    decision = bot.turn(ctx, conn, message, who, sender, prepared, result, decision, now)
     _write(batch, message, sender, result, decision)
     aftermath.schedule(ctx, conn, batch, message, decision, now)
     return _outcome(ctx, message, decision)

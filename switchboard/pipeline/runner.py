@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from router import Normalizer
 from switchboard.outbox.templates import Templates
 from switchboard.pipeline.acknowledge import Acknowledger
 from switchboard.pipeline.batch import Batch
@@ -26,6 +27,7 @@ from switchboard.pipeline.outcome import Outcome
 from switchboard.pipeline.process import process
 from switchboard.pipeline.threads import Threader
 from switchboard.settings import Settings
+from switchboard.ticket_rules import knowledge_file
 from switchboard.ticket_rules.classification import ClassifierCache, routing_table
 from switchboard.ticket_rules.sla_keeper import keeper_for
 from tickets import inbox, store
@@ -66,7 +68,8 @@ class Pipeline:
             acknowledger=Acknowledger(settings, secret, templates or Templates()),
             acknowledge=acknowledge,
             agents_side=settings.slack.enabled or bool(settings.agents), sla=self.sla,
-            tiers=[Tier(t.name, t.min_spend) for t in settings.customers.tiers])
+            tiers=[Tier(t.name, t.min_spend) for t in settings.customers.tiers],
+            knowledge=knowledge_file.load(settings, Normalizer(settings.teencode)))
         self.queue: RedisInbox | None = None  # set when the inbox is Redis Streams
         self._held: set[tuple[str, str]] = set()  # senders with a message left for retry
 

@@ -23,6 +23,7 @@ from switchboard.web.links import router as links_router
 from switchboard.web.macros import router as macros_router
 from switchboard.web.merges import router as merges_router
 from switchboard.web.metrics import metrics_router
+from switchboard.web.orders import router as orders_router
 from switchboard.web.portal import router as portal_router
 from switchboard.web.privacy import router as privacy_router
 from switchboard.web.replies import router as replies_router
@@ -64,6 +65,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.include_router(macros_router)
     app.include_router(customer_merges_router)
     app.include_router(replies_router)
+    app.include_router(orders_router)
     app.include_router(metrics_router(rt))
     app.router.routes.extend(webhook_routes())
     app.router.routes.extend(slack_routes)

@@ -91,7 +91,8 @@ class Services:
                                         queue=rt.pipeline.queue)
         self.inbox_writer.start()
         self.slack = make_slack(rt.settings, rt.db, rt.clock, rt.secret, self.inbox_writer.put,
-                                self.wake_dispatcher, functools.partial(split, rt.pipeline.context))
+                                self.wake_dispatcher, functools.partial(split, rt.pipeline.context),
+                                rt.pipeline.context.knowledge)
         if self.slack is not None and self.slack.app_token and self.run_intake:
             await self.slack.start_socket_mode()
         bot = telegram_bot(rt.settings, self.inbox_writer, rt.templates)

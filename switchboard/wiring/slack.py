@@ -22,6 +22,7 @@ from switchboard.desk.slack_organise import Split
 from switchboard.outbox.dispatcher import OnDelivery
 from switchboard.pipeline.split import SplitRefused
 from switchboard.settings import Settings
+from switchboard.ticket_rules.knowledge_file import KnowledgeFile
 from tickets.clock import Clock
 from tickets.database import Database
 from tickets.messages import Channel
@@ -33,12 +34,13 @@ log = logging.getLogger("switchboard.slack")
 class Slack:
     def __init__(self, settings: Settings, db: Database, clock: Clock, secret: bytes,
                  deliver: Callable[[Any], Any], wake: Callable[[], None],
-                 timeout: float = 20.0, split: Split | None = None) -> None:
+                 timeout: float = 20.0, split: Split | None = None,
+                 knowledge: KnowledgeFile | None = None) -> None:
         self.client = AsyncWebClient(token=settings.slack.bot_token,
                                      base_url=settings.slack.api_url, timeout=int(timeout))
         self.sender = SlackSender(self.client, db, settings, clock)
         self.desk = SlackDesk(settings, db, clock, secret, self.client, deliver, wake,
-                              split=split, split_refused=(SplitRefused,))
+                              split=split, split_refused=(SplitRefused,), knowledge=knowledge)
         self.app: AsyncApp = make_app(self.client, settings.slack.signing_secret, self.desk)
         self.app_token = settings.slack.app_token
         self._socket: Any = None
@@ -57,7 +59,8 @@ class Slack:
 
 def make_slack(settings: Settings, db: Database, clock: Clock, secret: bytes,
                deliver: Callable[[Any], Any], wake: Callable[[], None],
-               split: Split | None = None) -> Slack | None:
+               split: Split | None = None, knowledge: KnowledgeFile | None = None
+               ) -> Slack | None:
     if not settings.slack.enabled:
         log.info("Slack disabled (slack.enabled): tickets are not posted to agents' channels")
         return None
@@ -66,7 +69,7 @@ def make_slack(settings: Settings, db: Database, clock: Clock, secret: bytes,
         log.info("Slack: no channel for departments %s (routing.departments.*.slack_channel)",
                  ", ".join(missing))
     return Slack(settings, db, clock, secret, deliver, wake,
-                 settings.channels.send_timeout.total_seconds(), split)
+                 settings.channels.send_timeout.total_seconds(), split, knowledge)
 
 
 def delivery_notices(settings: Settings) -> OnDelivery | None:

@@ -161,7 +161,7 @@ class Classifier:
         """The supplier the message is about, and the evidence, strongest evidence first."""
         if context.sender_supplier_id:
             return context.sender_supplier_id, "sender is the supplier's registered contact"
-        for code in prepared.entities.order_codes:
+        for code in (*prepared.entities.order_codes, *context.known_orders):
             order = context.known_orders.get(code)
             if order is not None:
                 return order.supplier_id, f"order {code}"

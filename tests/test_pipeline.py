@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from datetime import timedelta
 
 import pytest
@@ -182,3 +184,25 @@ def test_a_failing_message_is_retried_then_dead_lettered(runtime: Runtime, clock
         stats = inbox.stats(conn)
     assert (stats.waiting, stats.dead) == (0, 1)
     assert ticket_count(runtime.db) == 1
+
+
+def test_an_order_code_of_any_shape_the_orders_hold_names_the_supplier(
+        runtime: Runtime, catalog: Database, clock: ManualClock) -> None:
+    import io
+
+    from switchboard.cli.commands import classify_lines
+    from tickets import catalog as cat
+
+    with catalog.write() as conn:
+        cat.write_orders(conn, [cat.OrderRow(0, "MC100013", "SUP022", "Máy xay sinh tố",
+                                             None, None, 890000),
+                                cat.OrderRow(0, "SPX-77120934", "SUP001", "Buffet", None, None,
+                                             1)], clock.now())
+    lines = [json.dumps({"id": i, "channel": "zalo", "from": "0900000001", "text": t})
+             for i, t in (("a", "Đơn MC100013 giao tới máy xay không chạy"),
+                          ("b", "mã spx-77120934 nhà hàng không nhận voucher"),
+                          ("c", "Đơn XY999999 giao tới máy xay không chạy"))]
+    out = io.StringIO()
+    classify_lines(runtime.settings, runtime.db, io.StringIO("\n".join(lines)), out)
+    found = {r["id"]: r["supplier_id"] for r in map(json.loads, out.getvalue().splitlines())}
+    assert found == {"a": "SUP022", "b": "SUP001", "c": None}

@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, String, and_, cast, exists, func, select, update
+from sqlalchemy import Connection, String, and_, cast, exists, func, or_, select, update
 
 from switchboard.desk import privacy
 from switchboard.settings import Settings
+from switchboard.ticket_rules.bot_state import BOT_STATUS
 from tickets import erasure, personal_data, search_index
 from tickets.database import Database
 from tickets.refs import format_ref
@@ -53,8 +54,11 @@ def sweep(db: Database, settings: Settings, now: datetime, actor: str = "retenti
 
 
 def _due_tickets(cutoff: datetime) -> Any:
-    return and_(tickets.c.closed_at < cutoff, tickets.c.anonymised_at.is_(None),
-                tickets.c.status.in_(CLOSED_STATUSES))
+    """Closed before the cutoff; or answered by the bot and left so (nobody closes those:
+    the customer just went away satisfied) with nothing since the cutoff."""
+    closed = and_(tickets.c.closed_at < cutoff, tickets.c.status.in_(CLOSED_STATUSES))
+    bot_only = and_(tickets.c.status == BOT_STATUS, tickets.c.updated_at < cutoff)
+    return and_(tickets.c.anonymised_at.is_(None), or_(closed, bot_only))
 
 
 def _tickets_batch(db: Database, settings: Settings, cutoff: datetime, now: datetime,

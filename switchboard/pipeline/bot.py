@@ -22,7 +22,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection
 
 from router import Classification, Prepared
-from router.bot import BotDecision, OrderStatus, code_candidates, decide
+from router.bot import (
+    BotDecision,
+    OrderStatus,
+    asks_order_status,
+    code_candidates,
+    decide,
+    split_codes,
+)
 from router.language import detect_language
 from switchboard.pipeline.context import Context
 from switchboard.pipeline.identify import Customer, Sender
@@ -93,12 +100,13 @@ def consult(ctx: Context, conn: Connection, text: str, channel: str,
     sends to a desk of its own (a personal-data request) is that desk's to act on."""
     if result.department:
         return BotDecision("handover", None, 1.0, "desk_request")
-    codes = list(dict.fromkeys([*prepared.entities.order_codes, *code_candidates(text)]))
     mine = {o.code for o in bought}
-    recent = [o.code for o in bought]
-    found = catalog.tracked_orders(conn, [*codes, *recent])
-    in_text = {c: _status(found[c]) for c in codes if c in found and c in mine}
-    foreign = [c for c in codes if c not in in_text]
+    candidates = [*prepared.entities.order_codes, *code_candidates(text)]
+    asked = bool(candidates) or asks_order_status(prepared.text)  # else no order to read
+    found = catalog.tracked_orders(conn, [*candidates, *mine]) if asked else {}
+    own, foreign = split_codes(text, held=found.keys(), own=mine)
+    own += [c for c in prepared.entities.order_codes if c in mine and c in found]
+    in_text = {c: _status(found[c]) for c in own}
     now = ctx.clock.now()
     own_open = [_status(o) for c, o in found.items() if c in mine and c not in in_text
                 and o.tracking.status in OPEN_ORDER

@@ -28,6 +28,7 @@ from router import (
     SupplierCatalog,
     SupplierEntry,
 )
+from router.bot import code_candidates
 from switchboard.settings import Settings
 from tickets import catalog
 from tickets.identities import IdentityKind
@@ -122,13 +123,14 @@ def gather_context(
     conn: Connection, prepared: Prepared, channel: str, sender_supplier_id: str | None,
     bought: Sequence[catalog.OrderRef],
 ) -> Context:
-    """Orders behind the codes in the text, and (for a customer, not a supplier writing)
-    the orders the customer placed."""
+    """Orders behind the codes in the text (the configured patterns', and any code-like
+    token the orders table holds, whatever its shape: `MC100013`, `SPX-77120934`), and (for
+    a customer, not a supplier writing) the orders the customer placed."""
+    codes = list(dict.fromkeys([*prepared.entities.order_codes,
+                                *code_candidates(prepared.text.original)]))
     known = {
         code: OrderFact(code, supplier_id, product)
-        for code, (supplier_id, product) in catalog.orders_by_code(
-            conn, list(prepared.entities.order_codes)
-        ).items()
+        for code, (supplier_id, product) in catalog.orders_by_code(conn, codes).items()
     }
     mine = [] if sender_supplier_id else [OrderFact(o.code, o.supplier_id, o.product)
                                           for o in bought]

@@ -101,3 +101,19 @@ def test_the_report_and_audit_from_the_command_line(runtime: Runtime) -> None:
     assert [r["ticket"] for r in found["open_requests"]] == ["MC-1"]
     assert "nothing recorded" in sb(url, "privacy", "audit", "--customer", "1").stdout
     assert sb(url, "privacy", "scrub").stdout.strip()
+
+
+def test_a_ticket_the_bot_answered_and_nobody_touched_since_is_anonymised_too(
+        runtime: Runtime, tmp_path: Path) -> None:
+    settings = _with_retention(runtime, tmp_path)
+    deliver(runtime.pipeline, message("b-1", "Hotline bên mình số mấy vậy shop?",
+                                      channel="zalo", sender="7002",
+                                      when=runtime.clock.now()))
+    with runtime.db.read() as conn:
+        assert conn.execute(select(tickets.c.status)).scalar() == "bot_answered"
+    runtime.clock.advance(timedelta(days=729))
+    assert retention.sweep(runtime.db, settings, runtime.clock.now())["tickets"] == 0
+    runtime.clock.advance(timedelta(days=2))
+    assert retention.sweep(runtime.db, settings, runtime.clock.now())["tickets"] == 1
+    with runtime.db.read() as conn:
+        assert {t for t in conn.execute(select(messages.c.text)).scalars()} == {MARKER}

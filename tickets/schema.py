@@ -412,6 +412,27 @@ ticket_presence = Table(
     Column("since", UTCDateTime, nullable=False),
 )
 
+# A person's correction of the router: the ticket's first customer message, what the
+# router said of it, and what the person chose. The text stays on the message (an erasure
+# blanks it there, so no copy of it outlives the person); these rows are the labelled
+# examples a model learns from and the measure of how often people disagree.
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ticket_id", Integer, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("message_id", Integer, ForeignKey("messages.id"), index=True),
+    Column("router_category", String(32), nullable=False),
+    Column("router_topic", String(32)),
+    Column("router_confidence", Float),
+    Column("router_rules", JSON, nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("topic", String(32)),
+    Column("actor", String(128), nullable=False),
+    Column("via", String(32), nullable=False),
+    Column("at", UTCDateTime, nullable=False, index=True),
+)
+
 alerts_sent = Table(
     "alerts_sent",
     metadata,

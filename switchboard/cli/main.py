@@ -1,8 +1,7 @@
 """`switchboard` command line: the operator's view from a shell, and what scripts build on.
 
-Global options `--config` (env SWITCHBOARD_CONFIG, default ./config.yaml) and `--db`
-(env SWITCHBOARD_DATABASE_URL) work with every command. Errors are one clear line on
-stderr and exit status 2; nothing is half-written."""
+Global options `--config` (env SWITCHBOARD_CONFIG, default ./config.yaml) and `--db` (env
+SWITCHBOARD_DATABASE_URL) work with every command. Errors: one line on stderr, exit 2."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ import orjson
 
 from switchboard import bootstrap
 from switchboard.cli.answer import answer
+from switchboard.cli.corrections import corrections_group
 from switchboard.cli.customers import customers
 from switchboard.cli.privacy import privacy_group
 from switchboard.redact import RedactingFormatter
@@ -393,7 +393,7 @@ def _now(ctx: click.Context) -> Any:
     return SystemClock().now()
 
 
-for _command in (customers, privacy_group, answer):
+for _command in (customers, privacy_group, answer, corrections_group):
     main.add_command(_command)
 
 if __name__ == "__main__":

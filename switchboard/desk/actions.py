@@ -23,7 +23,7 @@ from switchboard.desk import supplier_mail, survey
 from switchboard.settings import Settings
 from switchboard.ticket_rules.classification import routing_table
 from switchboard.ticket_rules.sla_keeper import keeper_for
-from tickets import store
+from tickets import corrections, store
 from tickets.schema import assignment_cursor, tickets
 from tickets.store import CLOSED_STATUSES, OPEN_STATUSES, JournalEntry, TicketHead
 
@@ -143,9 +143,10 @@ def hand_to_supplier(conn: Connection, settings: Settings, ticket_id: int, actor
 
 
 def reclassify(conn: Connection, settings: Settings, ticket_id: int, category: str,
-               topic: str | None, actor: str, now: datetime) -> Done:
+               topic: str | None, actor: str, now: datetime, via: str = "slack") -> Done:
     """A person's correction: the category (and topic) change and the ticket is routed
-    again; rules-engine confidence becomes 1 (a person decided)."""
+    again; rules-engine confidence becomes 1 (a person decided). The correction is kept as
+    a labelled example (tickets/corrections.py)."""
     head = _head(conn, ticket_id)
     if category not in CATEGORIES or (topic is not None and topic not in TOPICS):
         raise ActionRefused(f"unknown category {category}/{topic}")
@@ -166,6 +167,7 @@ def reclassify(conn: Connection, settings: Settings, ticket_id: int, category: s
     _apply(conn, ticket_id, now, values, JournalEntry(
         "reclassified", f"{actor} changed {was} to {now_is}; " + "; ".join(decided.reasons),
         actor=actor, data={"from": was, "to": now_is, "department": decided.department}))
+    corrections.record(conn, ticket_id, category, topic, actor, via, now)
     entry = keeper_for(settings).reclassified(conn, ticket_id, None, actor)
     if entry is not None:
         _journal(conn, ticket_id, now, [entry])

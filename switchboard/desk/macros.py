@@ -79,7 +79,7 @@ def _step(conn: Connection, settings: Settings, secret: bytes, replies: SavedRep
     if kind == "reclassify":
         category, _, topic = value.partition("/")
         return actions.reclassify(conn, settings, ticket_id, category, topic or None, actor,
-                                  now).summary
+                                  now, via="macro").summary
     if kind == "transfer":
         return actions.transfer(conn, settings, ticket_id, value, actor, now).summary
     if kind == "hand_to_supplier":

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, select
 
 from switchboard.insight.bot_table import bot_activity, load_events
+from switchboard.insight.corrections_table import corrected_tickets, corrections_by_week
 from switchboard.insight.report_tables import (
     COMPLAINTS,
     ReportData,
@@ -109,6 +110,7 @@ def build(conn: Connection, f: Filters, zone: ZoneInfo, prefix: str, now: dateti
     tables = [per_day(data, per_channel, per_category), sla_by_timer(data),
               sla_by_department(data), sla_by_supplier(data), response_times(data),
               top_suppliers(data), late_open(data), workload(data), satisfaction(data),
-              holders(data), bot_activity(data, load_events(conn, list(by_id)))]
+              holders(data), bot_activity(data, load_events(conn, list(by_id))),
+              corrections_by_week(data, corrected_tickets(conn, list(by_id)))]
     return Report(f, totals(data), {table.name: table for table in tables},
                   {"channel": per_channel, "category": per_category}, days)

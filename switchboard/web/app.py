@@ -17,6 +17,7 @@ from switchboard.bootstrap import Runtime
 from switchboard.web import contract, pages
 from switchboard.web.api import router
 from switchboard.web.calls import router as calls
+from switchboard.web.corrections import router as corrections_router
 from switchboard.web.customer_merges import router as customer_merges_router
 from switchboard.web.dashboard import router as dashboard_router
 from switchboard.web.links import router as links_router
@@ -66,6 +67,7 @@ def create_app(rt: Runtime, *, run_worker: bool = True, run_intake: bool = False
     app.include_router(customer_merges_router)
     app.include_router(replies_router)
     app.include_router(orders_router)
+    app.include_router(corrections_router)
     app.include_router(metrics_router(rt))
     app.router.routes.extend(webhook_routes())
     app.router.routes.extend(slack_routes)

@@ -8,17 +8,20 @@ codes exist, the sender's own orders, whether the sender is a supplier) and hand
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from router.entities import Entities, EntityExtractor
+from router.model import TextModel
 from router.questions import is_yes_no_question
-from router.rules import PRIORITIES, RuleSet, Signals
+from router.rules import CATEGORIES, PRIORITIES, TOPICS, RuleSet, Signals
 from router.suppliers import SupplierCatalog, SupplierMatch
 from router.text import Normalized, Normalizer, fold_tokens
 
 COMPLAINTS_ABOUT_GOODS = ("product", "supplier")
+STRONG = 4.0  # a rule this heavy decides its category whatever the text model thinks
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,14 @@ class Context:
 
 
 @dataclass(frozen=True, slots=True)
+class ModelOpinion:
+    """What the text model said, shown beside the rules that fired."""
+    category: str
+    probability: float
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Classification:
     category: str
     topic: str | None
@@ -70,6 +81,7 @@ class Classification:
     scores: Mapping[str, float]
     department: str | None = None  # set by a rule, overriding the routing table
     department_rule: str | None = None
+    model: ModelOpinion | None = None
 
     def explain(self) -> str:
         rules = ", ".join(self.rules) or "none"
@@ -88,7 +100,10 @@ class Classifier:
         catalog: SupplierCatalog,
         rules: RuleSet,
         settings: ClassifierSettings,
+        model: TextModel | None = None,
     ) -> None:
+        self.model = model  # None: the rules alone, as before the model existed
+        self._weights = {r.name: (r.category, r.weight) for r in rules.rules}
         self.normalizer = normalizer
         self.extractor = extractor
         self.catalog = catalog
@@ -122,11 +137,16 @@ class Classifier:
             entities.add("question")
         signals = Signals(context.channel, sender_kind, frozenset(entities))
         evaluation = self.rules.evaluate(prepared.text, prepared.text.original, signals)
-        category, confidence, fallback = self._decide(evaluation.scores)
-        topic = None
-        if category == "service":
-            topics = evaluation.topic_scores
-            topic = max(topics, key=lambda t: topics[t]) if topics else "other"
+        opinion = None
+        if self.model is None:
+            category, confidence, fallback = self._decide(evaluation.scores)
+            topic = None
+            if category == "service":
+                topics = evaluation.topic_scores
+                topic = max(topics, key=lambda t: topics[t]) if topics else "other"
+        else:
+            category, topic, confidence, fallback, opinion = self._combine(
+                prepared, evaluation.scores, evaluation.topic_scores, evaluation.fired)
         supplier_id, source = self._supplier(prepared, context, category, topic)
         chosen = evaluation.departments.get(category) or evaluation.departments.get(None)
         return Classification(
@@ -142,7 +162,53 @@ class Classifier:
             scores=evaluation.scores,
             department=chosen[1] if chosen else None,
             department_rule=chosen[2] if chosen else None,
+            model=opinion,
         )
+
+    def _combine(self, prepared: Prepared, scores: Mapping[str, float],
+                 topic_scores: Mapping[str, float], fired: Sequence[str]
+                 ) -> tuple[str, str | None, float, bool, ModelOpinion]:
+        """Rules and model together: each category's log-probability under the model plus
+        `mix` times its rules' weight, normalised (a product of experts). Several weak
+        rules and the model outvote one weak keyword; a strong rule (weight 4 and more)
+        outweighs any opinion the model has; the confidence is the combined probability,
+        calibrated on a fold the model was not fitted on. Below the threshold, the fallback
+        category, as without a model."""
+        assert self.model is not None
+        prediction = self.model.predict(prepared.text)
+        mix = self.model.mix
+        by_category = prediction.of_category()
+        logits = {c: math.log(by_category.get(c, 0.0) + 1e-6) + mix * scores.get(c, 0.0)
+                  for c in CATEGORIES}
+        combined = _normalise(logits)
+        category = max(combined, key=lambda c: (combined[c], c == "inquiry"))
+        strong = self._strongest(fired)
+        if strong is not None and strong != category:  # the manager's law
+            category = strong
+        confidence = combined[category]
+        fallback = confidence < self.settings.threshold and strong is None
+        if fallback:
+            category = self.settings.fallback_category
+        topic = None
+        if category == "service":
+            topic_logits = {t: math.log(prediction.probabilities.get(f"service/{t}", 0.0)
+                                        + 1e-6) + mix * topic_scores.get(t, 0.0)
+                            for t in TOPICS}
+            topic = max(topic_logits, key=lambda t: topic_logits[t])
+        opinion = ModelOpinion(prediction.category,
+                               round(by_category.get(prediction.category, 0.0), 3),
+                               prediction.terms)
+        return category, topic, confidence, fallback, opinion
+
+    def _strongest(self, fired: Sequence[str]) -> str | None:
+        """The category of the heaviest fired rule when it weighs STRONG or more."""
+        best: tuple[float, str] | None = None
+        for name in fired:
+            category, weight = self._weights.get(name, (None, 0.0))
+            if category is not None and weight >= STRONG and (best is None
+                                                              or weight > best[0]):
+                best = (weight, category)
+        return best[1] if best else None
 
     def _decide(self, scores: Mapping[str, float]) -> tuple[str, float, bool]:
         if not scores:
@@ -204,6 +270,13 @@ class Classifier:
             only = next(iter(suppliers))
             return only, "the customer's orders are all from this supplier"
         return _named_product(prepared, orders)
+
+
+def _normalise(logits: Mapping[str, float]) -> dict[str, float]:
+    top = max(logits.values())
+    exps = {k: math.exp(v - top) for k, v in logits.items()}
+    total = sum(exps.values())
+    return {k: v / total for k, v in exps.items()}
 
 
 def _named_product(prepared: Prepared,

@@ -144,6 +144,9 @@ class ClassifierSettingsModel(_Model):
     fallback_category: str = "inquiry"
     default_priority: str = "normal"
     purchase_words: tuple[str, ...] = ()
+    # the text model beside the rules: a file from `switchboard model train`; empty: the
+    # one shipped in router/model.npz (when present); "off": the rules alone
+    model: str = ""
 
     @field_validator("fallback_category")
     @classmethod

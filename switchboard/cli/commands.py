@@ -60,11 +60,15 @@ def classify_lines(settings: Settings, db: Database, lines: IO[str], out: IO[str
             result = classifier.classify(prepared, context)
             department = route(table, result.category, result.topic, result.supplier_id,
                                result.department, result.department_rule)
-            out.write(orjson.dumps({
+            answer: dict[str, Any] = {
                 "id": message.id, "category": result.category, "topic": result.topic,
                 "supplier_id": result.supplier_id, "department": department.department,
-                "confidence": result.confidence, "rules": list(result.rules),
-            }).decode() + "\n")
+                "confidence": result.confidence, "rules": list(result.rules)}
+            if result.model is not None:
+                answer["model"] = {"category": result.model.category,
+                                 "probability": result.model.probability,
+                                 "terms": list(result.model.terms)}
+            out.write(orjson.dumps(answer).decode() + "\n")
     return failures
 
 

@@ -14,10 +14,7 @@ import click
 import orjson
 
 from switchboard import bootstrap
-from switchboard.cli.answer import answer
-from switchboard.cli.corrections import corrections_group
-from switchboard.cli.customers import customers
-from switchboard.cli.privacy import privacy_group
+from switchboard.cli.groups import GROUPS
 from switchboard.redact import RedactingFormatter
 from switchboard.settings import ConfigError, Settings
 from switchboard.timefmt import local_iso, localize
@@ -393,7 +390,7 @@ def _now(ctx: click.Context) -> Any:
     return SystemClock().now()
 
 
-for _command in (customers, privacy_group, answer, corrections_group):
+for _command in GROUPS:
     main.add_command(_command)
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy import Connection, func, select
 
@@ -29,6 +31,7 @@ from router import (
     SupplierEntry,
 )
 from router.bot import code_candidates
+from router.model import TextModel
 from switchboard.settings import Settings
 from tickets import catalog
 from tickets.identities import IdentityKind
@@ -48,7 +51,45 @@ def build_rules(settings: Settings, normalizer: Normalizer) -> RuleSet:
     return RuleSet(rules, normalizer)
 
 
-def build_classifier(settings: Settings, entries: Sequence[SupplierEntry]) -> Classifier:
+SHIPPED_MODEL = Path(__file__).resolve().parents[2] / "router" / "model.npz"
+
+
+def model_path(settings: Settings) -> Path | None:
+    """The text model's file, or None for the rules alone."""
+    name = settings.classifier.model.strip()
+    if name == "off":
+        return None
+    path = Path(name) if name else SHIPPED_MODEL
+    return path if name or path.exists() else None
+
+
+@lru_cache(maxsize=4)
+def _load_model(path: Path, stamp: tuple[int, int]) -> TextModel:
+    del stamp  # part of the cache key: a new file is a new model
+    return TextModel.load(path)
+
+
+def load_model(settings: Settings) -> TextModel | None:
+    """The model named by the settings, read again when its file changes (the server picks
+    up a retrained model without a restart: the classifier cache rechecks every few
+    seconds). A named file that is missing or unreadable is an error, not a silent
+    fallback to the rules."""
+    path = model_path(settings)
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+        return _load_model(path, (st.st_mtime_ns, st.st_size))
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"classifier.model {path}: cannot be read ({exc})") from exc
+
+
+class ModelError(ValueError):
+    """The configured text model cannot be used."""
+
+
+def build_classifier(settings: Settings, entries: Sequence[SupplierEntry],
+                     model: TextModel | None = None) -> Classifier:
     normalizer = Normalizer(settings.teencode)
     extractor = EntityExtractor([OrderCodePattern(o.pattern, o.template)
                                  for o in settings.entities.order_codes])
@@ -63,6 +104,7 @@ def build_classifier(settings: Settings, entries: Sequence[SupplierEntry]) -> Cl
                            fallback_category=c.fallback_category,
                            default_priority=c.default_priority,
                            purchase_words=c.purchase_words),
+        model if model is not None else load_model(settings),
     )
 
 
@@ -80,6 +122,15 @@ def supplier_entries(conn: Connection) -> list[SupplierEntry]:
             for s in catalog.load_suppliers(conn)]
 
 
+def _model_stamp(settings: Settings) -> tuple[int, int] | None:
+    path = model_path(settings)
+    try:
+        st = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size) if st is not None else None
+
+
 class ClassifierCache:
     """One classifier per catalog version, shared by every message the worker handles."""
 
@@ -95,9 +146,9 @@ class ClassifierCache:
         if self._classifier is not None and now - self._checked_at < self._recheck:
             return self._classifier
         self._checked_at = now
-        fingerprint = tuple(conn.execute(
+        fingerprint = (*conn.execute(
             select(func.count(), func.max(suppliers.c.updated_at)).select_from(suppliers)
-        ).one())
+        ).one(), _model_stamp(self._settings))
         if self._classifier is None or fingerprint != self._fingerprint:
             self._classifier = build_classifier(self._settings, supplier_entries(conn))
             self._fingerprint = fingerprint

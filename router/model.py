@@ -1,0 +1,165 @@
+"""A statistical text model beside the rules: what real customers' words say about the
+category, learned from labelled messages and from people's corrections.
+
+Pure data and arithmetic: the composition root loads the file (`TextModel.load`) and hands
+the model to the classifier. Features come from the router's own normaliser — folded
+syllables (diacritics optional, teencode expanded), syllable pairs (Vietnamese words are
+mostly two syllables: "giao hàng", "hoàn tiền") and character trigrams of each syllable
+(typos: "hnag" still shares "<h", "ng>" with "hang") — each present feature counts once, the
+vector scaled to unit length. A linear model (multinomial logistic regression, trained by
+`switchboard model train`) scores the labels; a temperature fitted on a calibration fold
+makes its probabilities honest. Inference is a sum of weight rows: tens of microseconds.
+
+Labels are categories, `service` split by topic (`service/delivery`, ...)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from router.text import Normalized
+
+LABELS = ("product", "supplier", "service/delivery", "service/payment", "service/account",
+          "service/other", "supplier_platform", "inquiry")
+MAX_FEATURES = 400  # of one message: a long mail is judged on its start
+
+
+@lru_cache(maxsize=200_000)
+def _token_features(token: str) -> tuple[str, ...]:
+    padded = f"<{token}>"
+    grams = tuple(f"c:{padded[i:i + 3]}" for i in range(len(padded) - 2)) \
+        if len(token) >= 3 else ()
+    return (f"u:{token}", *grams)
+
+
+def features(text: Normalized) -> list[str]:
+    """The message's features (unordered, without repeats)."""
+    tokens = text.tokens[:MAX_FEATURES // 4]
+    found: set[str] = set()
+    for token in tokens:
+        found.update(_token_features(token))
+    found.update(f"b:{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False))
+    return list(found)
+
+
+def label_of(category: str, topic: str | None) -> str:
+    return f"service/{topic or 'other'}" if category == "service" else category
+
+
+@dataclass(frozen=True, slots=True)
+class Prediction:
+    label: str  # the likeliest label
+    probabilities: dict[str, float]  # per label, calibrated
+    terms: tuple[str, ...]  # the words that weighed most for `label`
+
+    @property
+    def category(self) -> str:
+        return self.label.split("/")[0]
+
+    def of_category(self) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for label, p in self.probabilities.items():
+            category = label.split("/")[0]
+            found[category] = found.get(category, 0.0) + p
+        return found
+
+
+class TextModel:
+    def __init__(self, vocabulary: Sequence[str], weights: NDArray[np.float32],
+                 bias: NDArray[np.float32], labels: Sequence[str], temperature: float = 1.0,
+                 mix: float = 1.0, meta: dict[str, Any] | None = None) -> None:
+        """`mix` is how much a rule's weight counts against the model's log-odds when the
+        two are combined (fitted with the temperature, see `router.classify`)."""
+        self.vocabulary = list(vocabulary)
+        self.index = {f: i for i, f in enumerate(self.vocabulary)}
+        self.weights = weights
+        self.bias = bias
+        self.labels = tuple(labels)
+        self.temperature = temperature
+        self.mix = mix
+        self.meta = meta or {}
+
+    def logits(self, feats: Iterable[str]) -> NDArray[np.float64]:
+        rows = [i for i in map(self.index.get, feats) if i is not None]
+        if not rows:
+            return self.bias.astype(np.float64)
+        total: NDArray[np.float64] = self.weights[rows].sum(axis=0, dtype=np.float64)
+        return total / math.sqrt(len(rows)) + self.bias
+
+    def predict(self, text: Normalized, top_terms: int = 5) -> Prediction:
+        feats = features(text)
+        logits = self.logits(feats) / self.temperature
+        probabilities = _softmax(logits)
+        best = int(np.argmax(probabilities))
+        return Prediction(self.labels[best],
+                          {label: float(p) for label, p in zip(self.labels, probabilities,
+                                                               strict=True)},
+                          self._terms(feats, best, top_terms))
+
+    def _terms(self, feats: Sequence[str], label: int, limit: int) -> tuple[str, ...]:
+        scored = sorted(((float(self.weights[i, label]), f) for f in feats
+                         if (i := self.index.get(f)) is not None and not f.startswith("c:")),
+                        reverse=True)
+        return tuple(f[2:].replace("_", " ") for w, f in scored[:limit] if w > 0)
+
+    # -- the file ------------------------------------------------------------------------
+
+    def save(self, path: Path) -> None:
+        """Deterministic bytes for the same model (no timestamps, sorted meta)."""
+        buffer = io.BytesIO()
+        np.savez_compressed(
+            buffer, weights=self.weights.astype(np.float32),
+            bias=self.bias.astype(np.float32),
+            vocabulary=np.frombuffer("\n".join(self.vocabulary).encode(), dtype=np.uint8),
+            labels=np.frombuffer("\n".join(self.labels).encode(), dtype=np.uint8),
+            numbers=np.array([self.temperature, self.mix], dtype=np.float64),
+            meta=np.frombuffer(json.dumps(self.meta, sort_keys=True).encode(),
+                               dtype=np.uint8))
+        path.write_bytes(_strip_zip_times(buffer.getvalue()))
+
+    @classmethod
+    def load(cls, path: Path) -> TextModel:
+        with np.load(path, allow_pickle=False) as data:
+            parts = {name: data[name] for name in data.files}
+        text = {name: bytes(parts[name]).decode() for name in ("vocabulary", "labels", "meta")}
+        numbers = parts["numbers"]
+        return cls(text["vocabulary"].split("\n"), parts["weights"].astype(np.float32),
+                   parts["bias"].astype(np.float32), text["labels"].split("\n"),
+                   float(numbers[0]), float(numbers[1]), json.loads(text["meta"]))
+
+    def digest(self) -> str:
+        h = hashlib.sha256()
+        h.update(self.weights.tobytes())
+        h.update("\n".join(self.vocabulary).encode())
+        return h.hexdigest()[:16]
+
+
+def _softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
+    shifted = np.exp(logits - logits.max())
+    result: NDArray[np.float64] = shifted / shifted.sum()
+    return result
+
+
+def _strip_zip_times(data: bytes) -> bytes:
+    """np.savez stamps each member with the current time: rewrite the zip with a fixed
+    one so that the same model is the same file (`make model` is checked in CI)."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            fixed = zipfile.ZipInfo(item.filename, date_time=(2026, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(item.filename))
+    return out.getvalue()

@@ -1,0 +1,116 @@
+"""The router's text model: deterministic training, a file that loads back the same, the
+combination with the rules (a strong rule stays decisive, weak signals and the model can
+outvote one weak keyword), its opinion in `classify`'s answer, a retrained file picked up
+without a restart, and the shipped model checked against its data."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from router import Classifier, Context
+from router.model import TextModel
+from switchboard.cli import model_training
+from switchboard.cli.model import _classifier
+from switchboard.settings import Settings
+from switchboard.ticket_rules.classification import ClassifierCache, model_path
+from tickets.database import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def small_data(tmp_path: Path) -> Path:
+    """The two development sets as training data, a fifth held out by id."""
+    data = tmp_path / "data"
+    data.mkdir()
+    held = []
+    with (data / "devsets.jsonl").open("w", encoding="utf-8") as out:
+        for prefix, name in (("devA", "classify"), ("devC", "classify2")):
+            path = ROOT / "tests" / "data" / name / "devset.jsonl"
+            for line in path.read_text(encoding="utf-8").splitlines():
+                x = json.loads(line)
+                x["id"] = f"{prefix}-{x['id']}"
+                out.write(json.dumps(x, ensure_ascii=False) + "\n")
+                if int(hashlib.sha256(x["id"].encode()).hexdigest(), 16) % 5 == 0:
+                    held.append(x["id"])
+    (data / "split.json").write_text(json.dumps({"held_out": held}), encoding="utf-8")
+    return data
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    from switchboard.settings import load_settings
+
+    tmp = tmp_path_factory.mktemp("model")
+    data = small_data(tmp)
+    settings = load_settings(ROOT / "config.yaml", environ={"SWITCHBOARD_SECRET": "x"})
+    training, _ = model_training.load(data)
+    first, second = tmp / "a.npz", tmp / "b.npz"
+    model_training.train(_classifier(settings, None), training).save(first)
+    model_training.train(_classifier(settings, None), training).save(second)
+    return first, second
+
+
+def test_training_is_deterministic_and_the_file_loads_back(trained: tuple[Path, Path]
+                                                           ) -> None:
+    first, second = trained
+    assert first.read_bytes() == second.read_bytes()
+    model = TextModel.load(first)
+    assert model.meta["examples"] > 500 and len(model.labels) == 8
+    assert first.stat().st_size < 20 * 1024 * 1024
+    again = tmp = first.with_name("c.npz")
+    model.save(tmp)
+    assert again.read_bytes() == first.read_bytes()
+
+
+def test_the_model_joins_the_rules(trained: tuple[Path, Path], settings: Settings) -> None:
+    model = TextModel.load(trained[0])
+    with_model = _classifier(settings, model)
+    rules_only = _classifier(settings, None)
+
+    def decide(c: Classifier, text: str) -> tuple[str, float]:
+        got = c.classify(c.prepare(text), Context("zalo"))
+        return got.category, got.confidence
+
+    # words the rules do not know, that the labelled messages taught the model
+    text = "Giao hàng lâu quá, đặt từ tuần trước mà giờ vẫn chưa thấy shipper đâu"
+    assert decide(with_model, text)[0] == "service"
+    got = with_model.classify(with_model.prepare(text), Context("zalo"))
+    assert got.model is not None and got.model.terms and got.topic == "delivery"
+    # a strong rule stays decisive whatever the model thinks
+    strong = "Nhà hàng không nhận voucher của tôi, bảo voucher không hợp lệ"
+    assert decide(with_model, strong)[0] == decide(rules_only, strong)[0]
+    assert 0.0 <= decide(with_model, strong)[1] <= 1.0
+
+
+def test_a_retrained_file_is_picked_up_without_a_restart(
+        trained: tuple[Path, Path], settings: Settings, db: Database, tmp_path: Path) -> None:
+    live = tmp_path / "live.npz"
+    live.write_bytes(trained[0].read_bytes())
+    configured = settings.model_copy(update={"classifier": settings.classifier.model_copy(
+        update={"model": str(live)})})
+    assert model_path(configured) == live
+    cache = ClassifierCache(configured, recheck_seconds=0)
+    with db.read() as conn:
+        before = cache.get(conn)
+        assert before.model is not None
+        assert cache.get(conn) is before  # nothing changed: the same classifier
+        stat = live.stat()
+        os.utime(live, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        after = cache.get(conn)
+    assert after is not before and after.model is not None
+
+
+def test_the_shipped_model_matches_its_data() -> None:
+    """`make model` rebuilds router/model.npz; this fails when the data changed without it."""
+    shipped = ROOT / "router" / "model.npz"
+    if not (ROOT / "router" / "training_data" / "split.json").exists():
+        pytest.skip("no training data in this checkout")
+    assert shipped.exists(), "router/model.npz is missing: run `make model`"
+    training, _ = model_training.load()
+    assert TextModel.load(shipped).meta["data_hash"] == model_training.data_hash(training), \
+        "the training data changed since router/model.npz was built: run `make model`"

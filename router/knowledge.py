@@ -63,6 +63,42 @@ _SALUTATION = re.compile(r"^\s*(?:kính gửi|kinh gui|gửi|gui|chào|chao|xin 
 _SIGN_OFF = re.compile(r"^\s*(?:trân trọng|tran trong|cảm ơn|cam on|xin cảm ơn|xin cam on|"
                        r"thanks|thank you|best|regards|kind regards|sincerely|cheers)\b",
                        re.IGNORECASE)
+# A small thesaurus of the trade, Vietnamese first: each row's first phrase stands for the
+# others, in the knowledge base and in messages alike.
+_SYNONYMS = (
+    ("hoàn tiền", "refund", "money back", "trả tiền lại", "trả lại tiền", "lấy lại tiền",
+     "hoàn lại tiền", "tiền có lấy lại"),
+    ("hủy", "cancel", "cancellation"),
+    ("đổi trả", "return", "exchange", "trả hàng", "trả lại hàng", "gửi trả"),
+    ("giao hàng", "delivery", "deliver", "shipping", "ship", "vận chuyển", "courier"),
+    ("mã giảm giá", "promo code", "discount code", "coupon", "voucher code", "code giảm giá",
+     "mã khuyến mãi", "promo", "discount"),
+    ("tài khoản", "account"), ("mật khẩu", "password", "pass"),
+    ("đăng ký", "register", "registration", "sign up", "signup", "đăng kí"),
+    ("đăng nhập", "login", "log in", "sign in"),
+    ("liên hệ", "contact", "get in touch", "reach", "liên lạc"),
+    ("hóa đơn", "invoice"), ("trả góp", "installment", "instalment"),
+    ("bảo hành", "warranty", "guarantee"),
+    ("chính hãng", "authentic", "genuine", "hàng thật", "real"),
+    ("hàng giả", "fake", "counterfeit", "hàng fake", "hàng nhái"),
+    ("quà tặng", "gift", "present", "làm quà"),
+    ("nhà cung cấp", "supplier", "seller", "merchant", "vendor", "nhà bán", "partner"),
+    ("khách sạn", "hotel", "resort"),
+    ("đặt trước", "book ahead", "book", "reservation", "reserve", "đặt chỗ", "book trước"),
+    ("tổng đài", "hotline", "call center", "phone number"),
+    ("hết hạn", "expire", "expiry", "expiration", "quá hạn"),
+    ("gia hạn", "extend", "extension"),
+    ("thanh toán", "pay", "payment", "checkout"), ("tiền mặt", "cash"),
+    ("ví điện tử", "e wallet", "ewallet", "wallet"),
+    ("bao lâu", "how long", "mấy ngày", "bao nhiêu ngày"),
+    ("địa chỉ", "address"), ("miễn phí", "free"), ("sai", "wrong"),
+    ("nước ngoài", "abroad", "overseas", "international", "quốc tế"),
+    ("đánh giá", "review", "rating"), ("xóa", "delete", "remove"),
+    ("dữ liệu cá nhân", "personal data"), ("số lượng lớn", "bulk", "wholesale", "mua sỉ"),
+    ("công ty", "company", "corporate", "business", "doanh nghiệp", "cty"),
+    ("thất bại", "failed", "fail", "lỗi"), ("trừ tiền", "charged", "deducted"),
+    ("tích điểm", "loyalty", "points", "điểm thưởng", "điểm tích lũy"),
+)
 # Fitted on tests/data/bot/questions.jsonl (top-1 right or not): see the module docstring.
 _CONF_BIAS, _CONF_COVERAGE, _CONF_MARGIN = -5.0, 7.0, 4.0
 _K1, _B = 1.2, 0.75
@@ -101,10 +137,49 @@ def _stem(token: str) -> str:
     return token
 
 
+def _thesaurus() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
+    """Per first syllable, the phrases (longest first) and the words they stand for."""
+    table: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    for canonical, *synonyms in _SYNONYMS:
+        target = tuple(fold(canonical).split())
+        for synonym in synonyms:
+            key = tuple(_stem(t) for t in fold(synonym).split())
+            table.setdefault(key[0], []).append((key, target))
+    for phrases in table.values():
+        phrases.sort(key=lambda p: -len(p[0]))
+    return table
+
+
+def _substitute(words: Sequence[str], tokens: Sequence[str]
+                ) -> tuple[Sequence[str], Sequence[str]]:
+    """Synonyms replaced by the words they stand for (`refund`, `trả tiền lại` → `hoàn
+    tiền`), so English and Vietnamese phrasings meet on the same terms."""
+    if _THESAURUS.keys().isdisjoint(tokens) and not any(
+            t.isascii() and _stem(t) in _THESAURUS for t in tokens):
+        return words, tokens
+    stems = [_stem(t) if t.isascii() else t for t in tokens]
+    new_words: list[str] = []
+    new_tokens: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for key, target in _THESAURUS.get(stems[i], ()):
+            if tuple(stems[i:i + len(key)]) == key:
+                new_words += target
+                new_tokens += target
+                i += len(key)
+                break
+        else:
+            new_words.append(words[i])
+            new_tokens.append(tokens[i])
+            i += 1
+    return new_words, new_tokens
+
+
 def analyse(words: Sequence[str], tokens: Sequence[str], keep: Collection[str] = ()
             ) -> tuple[list[str], list[str]]:
     """The content syllables of a text and the bigrams of adjacent ones (never across a
     dropped filler word). `keep`: bigrams that save an unmarked filler word."""
+    words, tokens = _substitute(words, tokens)
     content: list[str | None] = []
     for i, (word, token) in enumerate(zip(words, tokens, strict=True)):
         if word != token:  # written with marks: judge the word as written
@@ -113,11 +188,14 @@ def analyse(words: Sequence[str], tokens: Sequence[str], keep: Collection[str] =
             stop = token in _STOP_FOLDED and not (
                 keep and ((i and f"{tokens[i - 1]} {token}" in keep)
                           or (i + 1 < len(tokens) and f"{token} {tokens[i + 1]}" in keep)))
-        content.append(None if stop else _stem(token))
+        content.append(None if stop else _stem(token) if token.isascii() else token)
     unigrams = [t for t in content if t is not None]
     bigrams = [f"{a} {b}" for a, b in zip(content, content[1:], strict=False)
                if a is not None and b is not None]
     return unigrams, bigrams
+
+
+_THESAURUS = _thesaurus()
 
 
 def content_words(text: Normalized) -> list[str]:

@@ -19,6 +19,7 @@ from switchboard.redact import RedactingFormatter
 from switchboard.settings import ConfigError, Settings
 from switchboard.timefmt import local_iso, localize
 from tickets import migrate as migrations
+from tickets.clock import SystemClock
 from tickets.database import Database
 
 
@@ -243,15 +244,16 @@ def rules() -> None:
 @click.option("--config", "candidate", type=click.Path(exists=True, dir_okay=False,
                                                        path_type=Path),
               help="candidate config file with the new rules (default: the current one)")
+@click.option("--model", "model", type=click.Path(exists=True, dir_okay=False),
+              help="a candidate text model (from `switchboard model train --out FILE`)")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of text")
 @click.option("--limit", default=100, show_default=True, type=click.IntRange(min=0),
               help="list at most N tickets of each kind (0: all); the summary counts all")
 @click.pass_context
 def rules_replay(ctx: click.Context, since: Any, until: Any, candidate: Path | None,
-                 as_json: bool, limit: int) -> None:
-    """Dry run: replay the (new) rules over past tickets and show what would change.
-
-    Never writes to the database."""
+                 model: str | None, as_json: bool, limit: int) -> None:
+    """Dry run: replay the (new) rules over past tickets and show what would change (and
+    how often the candidate agrees with people's corrections). Never writes anything."""
     from switchboard.insight import replay
 
     settings = _settings(ctx)
@@ -262,6 +264,9 @@ def rules_replay(ctx: click.Context, since: Any, until: Any, candidate: Path | N
         new = replay.load_candidate(candidate) if candidate else settings
     except replay.ReplayError as exc:
         raise click.BadParameter(str(exc), param_hint="--config") from None
+    if model:
+        new = new.model_copy(update={"classifier": new.classifier.model_copy(update={
+            "model": model})})
     try:
         db = replay.open_database(settings.database.url)
     except replay.ReplayError as exc:
@@ -386,7 +391,6 @@ def portal_disable_user(ctx: click.Context, email: str) -> None:
 
 
 def _now(ctx: click.Context) -> Any:
-    from tickets.clock import SystemClock
     return SystemClock().now()
 
 

@@ -174,10 +174,9 @@ def tickets_list(ctx: click.Context, as_json: bool, status: str | None, category
                              supplier_id=supplier, channel=channel, sla_level=sla, text=search)
     with _database(ctx).read() as conn:
         page = queries.ticket_page(conn, settings.tickets.ref_prefix, f, limit)
-    fields = queries.TICKET_FIELDS
     if as_json:
         for item in page.items:
-            row = {k: item[k] for k in fields}
+            row = {k: item[k] for k in queries.TICKET_FIELDS}
             click.echo(orjson.dumps(localize(row, settings.zone)).decode())
         return
     click.echo(f"{'REF':<10} {'STATUS':<8} {'CHANNEL':<16} {'CATEGORY':<24} {'SUPPLIER':<10} "

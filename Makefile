@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: setup run test test-postgres soak lint bench accuracy demo clean
+.PHONY: setup run test test-postgres soak lint bench accuracy demo model clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ accuracy: $(STAMP)
 	$(BIN)/python benchmarks/classify_accuracy.py tests/data/classify/devset.jsonl
 	$(BIN)/python benchmarks/classify_accuracy.py tests/data/classify2/devset.jsonl
 	$(BIN)/python benchmarks/classify_accuracy.py benchmarks/holdout/holdout.jsonl --min 0
+
+# Rebuild the router's text model from router/training_data/ (deterministic: the same data
+# give the same file; `make test` checks that router/model.npz matches its data)
+model: $(STAMP)
+	$(BIN)/switchboard model train --force
+	$(BIN)/switchboard model evaluate
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

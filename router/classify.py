@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from router.entities import Entities, EntityExtractor
-from router.model import TextModel
+from router.model import Prediction, TextModel
 from router.questions import is_yes_no_question
 from router.rules import CATEGORIES, PRIORITIES, TOPICS, RuleSet, Signals
 from router.suppliers import SupplierCatalog, SupplierMatch
@@ -59,12 +59,20 @@ class Context:
     customer_orders: Sequence[OrderFact] = ()
 
 
-@dataclass(frozen=True, slots=True)
 class ModelOpinion:
-    """What the text model said, shown beside the rules that fired."""
-    category: str
-    probability: float
-    terms: tuple[str, ...]
+    """What the text model said, shown beside the rules that fired (its weightiest words
+    are looked up only when shown)."""
+
+    __slots__ = ("category", "probability", "_prediction")
+
+    def __init__(self, prediction: Prediction) -> None:
+        self.category = prediction.category
+        self.probability = round(prediction.of_category().get(self.category, 0.0), 3)
+        self._prediction = prediction
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        return self._prediction.terms
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,9 +152,16 @@ class Classifier:
             if category == "service":
                 topics = evaluation.topic_scores
                 topic = max(topics, key=lambda t: topics[t]) if topics else "other"
+        elif (strong := self._strongest(evaluation.fired)) is not None:
+            # the manager's law: a rule this heavy decides, and the model is not asked
+            category, confidence, fallback = self._decide(evaluation.scores)
+            category, fallback = strong, False
+            topics = evaluation.topic_scores
+            topic = (max(topics, key=lambda t: topics[t]) if topics else "other") \
+                if category == "service" else None
         else:
             category, topic, confidence, fallback, opinion = self._combine(
-                prepared, evaluation.scores, evaluation.topic_scores, evaluation.fired)
+                prepared, evaluation.scores, evaluation.topic_scores)
         supplier_id, source = self._supplier(prepared, context, category, topic)
         chosen = evaluation.departments.get(category) or evaluation.departments.get(None)
         return Classification(
@@ -166,14 +181,14 @@ class Classifier:
         )
 
     def _combine(self, prepared: Prepared, scores: Mapping[str, float],
-                 topic_scores: Mapping[str, float], fired: Sequence[str]
+                 topic_scores: Mapping[str, float]
                  ) -> tuple[str, str | None, float, bool, ModelOpinion]:
         """Rules and model together: each category's log-probability under the model plus
         `mix` times its rules' weight, normalised (a product of experts). Several weak
         rules and the model outvote one weak keyword; a strong rule (weight 4 and more)
         outweighs any opinion the model has; the confidence is the combined probability,
         calibrated on a fold the model was not fitted on. Below the threshold, the fallback
-        category, as without a model."""
+        category, as without a model. (A strong rule never gets here: it decides alone.)"""
         assert self.model is not None
         prediction = self.model.predict(prepared.text)
         mix = self.model.mix
@@ -182,11 +197,8 @@ class Classifier:
                   for c in CATEGORIES}
         combined = _normalise(logits)
         category = max(combined, key=lambda c: (combined[c], c == "inquiry"))
-        strong = self._strongest(fired)
-        if strong is not None and strong != category:  # the manager's law
-            category = strong
         confidence = combined[category]
-        fallback = confidence < self.settings.threshold and strong is None
+        fallback = confidence < self.settings.threshold
         if fallback:
             category = self.settings.fallback_category
         topic = None
@@ -195,9 +207,7 @@ class Classifier:
                                         + 1e-6) + mix * topic_scores.get(t, 0.0)
                             for t in TOPICS}
             topic = max(topic_logits, key=lambda t: topic_logits[t])
-        opinion = ModelOpinion(prediction.category,
-                               round(by_category.get(prediction.category, 0.0), 3),
-                               prediction.terms)
+        opinion = ModelOpinion(prediction)
         return category, topic, confidence, fallback, opinion
 
     def _strongest(self, fired: Sequence[str]) -> str | None:

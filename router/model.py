@@ -19,7 +19,6 @@ import io
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from router._common_words import COMMON_SYLLABLES
 from router.text import Normalized
 
 LABELS = ("product", "supplier", "service/delivery", "service/payment", "service/account",
@@ -36,10 +36,14 @@ MAX_FEATURES = 400  # of one message: a long mail is judged on its start
 
 @lru_cache(maxsize=200_000)
 def _token_features(token: str) -> tuple[str, ...]:
+    """The syllable, and for one that is not among the common ones (a typo, a rarer or a
+    foreign word) its letter trigrams too: "hnag" then shares "<h", "ng>" with "hang".
+    Common syllables are spelled right often enough to need none (and would only add
+    cost)."""
+    if token in COMMON_SYLLABLES or len(token) < 3:
+        return (f"u:{token}",)
     padded = f"<{token}>"
-    grams = tuple(f"c:{padded[i:i + 3]}" for i in range(len(padded) - 2)) \
-        if len(token) >= 3 else ()
-    return (f"u:{token}", *grams)
+    return (f"u:{token}", *(f"c:{padded[i:i + 3]}" for i in range(len(padded) - 2)))
 
 
 def features(text: Normalized) -> list[str]:
@@ -56,11 +60,24 @@ def label_of(category: str, topic: str | None) -> str:
     return f"service/{topic or 'other'}" if category == "service" else category
 
 
-@dataclass(frozen=True, slots=True)
 class Prediction:
-    label: str  # the likeliest label
-    probabilities: dict[str, float]  # per label, calibrated
-    terms: tuple[str, ...]  # the words that weighed most for `label`
+    """The model's verdict on one message. `terms` (the words that weighed most for the
+    likeliest label) are worked out only when asked for: most messages never show them."""
+
+    __slots__ = ("label", "probabilities", "_model", "_rows", "_terms")
+
+    def __init__(self, label: str, probabilities: dict[str, float], model: TextModel,
+                 rows: NDArray[np.intp]) -> None:
+        self.label = label  # the likeliest label
+        self.probabilities = probabilities  # per label, calibrated
+        self._model, self._rows = model, rows
+        self._terms: tuple[str, ...] | None = None
+
+    @property
+    def terms(self) -> tuple[str, ...]:
+        if self._terms is None:
+            self._terms = self._model.terms(self._rows, self._model.labels.index(self.label))
+        return self._terms
 
     @property
     def category(self) -> str:
@@ -82,6 +99,8 @@ class TextModel:
         two are combined (fitted with the temperature, see `router.classify`)."""
         self.vocabulary = list(vocabulary)
         self.index = {f: i for i, f in enumerate(self.vocabulary)}
+        # which features are words (shown as the terms that weighed), not letter groups
+        self._is_word = np.array([not f.startswith("c:") for f in self.vocabulary], dtype=bool)
         self.weights = weights
         self.bias = bias
         self.labels = tuple(labels)
@@ -89,28 +108,39 @@ class TextModel:
         self.mix = mix
         self.meta = meta or {}
 
+    def _rows(self, feats: Iterable[str]) -> NDArray[np.intp]:
+        get = self.index.get
+        return np.array([i for i in map(get, feats) if i is not None], dtype=np.intp)
+
     def logits(self, feats: Iterable[str]) -> NDArray[np.float64]:
-        rows = [i for i in map(self.index.get, feats) if i is not None]
-        if not rows:
-            return self.bias.astype(np.float64)
-        total: NDArray[np.float64] = self.weights[rows].sum(axis=0, dtype=np.float64)
-        return total / math.sqrt(len(rows)) + self.bias
+        return np.array(self._logits(self._rows(feats)), dtype=np.float64)
 
-    def predict(self, text: Normalized, top_terms: int = 5) -> Prediction:
-        feats = features(text)
-        logits = self.logits(feats) / self.temperature
-        probabilities = _softmax(logits)
-        best = int(np.argmax(probabilities))
-        return Prediction(self.labels[best],
-                          {label: float(p) for label, p in zip(self.labels, probabilities,
-                                                               strict=True)},
-                          self._terms(feats, best, top_terms))
+    def _logits(self, rows: NDArray[np.intp]) -> list[float]:
+        if not len(rows):
+            return [float(b) for b in self.bias]
+        total = self.weights[rows].sum(axis=0) / math.sqrt(len(rows)) + self.bias
+        return [float(v) for v in total]
 
-    def _terms(self, feats: Sequence[str], label: int, limit: int) -> tuple[str, ...]:
-        scored = sorted(((float(self.weights[i, label]), f) for f in feats
-                         if (i := self.index.get(f)) is not None and not f.startswith("c:")),
-                        reverse=True)
-        return tuple(f[2:].replace("_", " ") for w, f in scored[:limit] if w > 0)
+    def predict(self, text: Normalized) -> Prediction:
+        """Small arrays cost numpy more than plain floats: the softmax over eight labels is
+        done in Python."""
+        rows = self._rows(features(text))
+        logits = self._logits(rows)
+        top, t = max(logits), self.temperature
+        exps = [math.exp((v - top) / t) for v in logits]
+        total = sum(exps)
+        probabilities = {label: e / total for label, e in zip(self.labels, exps, strict=True)}
+        best = max(probabilities, key=probabilities.__getitem__)
+        return Prediction(best, probabilities, self, rows)
+
+    def terms(self, rows: NDArray[np.intp], label: int, limit: int = 5) -> tuple[str, ...]:
+        words = rows[self._is_word[rows]]
+        if not len(words):
+            return ()
+        weights = self.weights[words, label]
+        top = np.argsort(-weights, kind="stable")[:limit]
+        return tuple(self.vocabulary[int(words[i])][2:].replace("_", " ")
+                     for i in top if weights[i] > 0)
 
     # -- the file ------------------------------------------------------------------------
 
@@ -142,12 +172,6 @@ class TextModel:
         h.update(self.weights.tobytes())
         h.update("\n".join(self.vocabulary).encode())
         return h.hexdigest()[:16]
-
-
-def _softmax(logits: NDArray[np.float64]) -> NDArray[np.float64]:
-    shifted = np.exp(logits - logits.max())
-    result: NDArray[np.float64] = shifted / shifted.sum()
-    return result
 
 
 def _strip_zip_times(data: bytes) -> bytes:

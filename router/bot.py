@@ -15,12 +15,16 @@ The order of the checks is the order of what matters most to the customer:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+
+import ahocorasick
 
 from router.classify import Classification, Prepared
-from router.knowledge import Entry, KnowledgeBase, content_words
+from router.knowledge import Entry, KnowledgeBase, is_filler
 from router.text import Normalized, fold, fold_tokens
 
 __all__ = [
@@ -75,99 +79,120 @@ class BotDecision:
         return self.order.code if self.order is not None else None
 
 
-def _cue(*phrases: str) -> re.Pattern[str]:
-    """One regular expression over `Normalized.padded` for phrases written naturally (with
-    diacritics, folded here); `…` in a phrase allows up to five words in between."""
-    parts = []
-    for phrase in phrases:
-        pieces = [" ".join(fold_tokens(p)) for p in phrase.split("…")]
-        parts.append(r"(?: \S+){0,5} ".join(re.escape(p) for p in pieces if p))
-    return re.compile(" (?:" + "|".join(sorted(parts, key=len, reverse=True)) + ") ")
+class _Cues:
+    """Named phrase lists, written naturally (with diacritics; folded here), found in a
+    text's padded tokens by one Aho-Corasick pass; `…` in a phrase allows up to five words
+    in between (a small regular expression per list)."""
+
+    def __init__(self, lists: Mapping[str, Sequence[str]]) -> None:
+        keys: dict[str, set[str]] = {}
+        gaps: dict[str, list[str]] = {}
+        for name, phrases in lists.items():
+            for phrase in phrases:
+                pieces = [" ".join(fold_tokens(p)) for p in phrase.split("…")]
+                if len(pieces) == 1:
+                    keys.setdefault(f" {pieces[0]} ", set()).add(name)
+                else:
+                    gaps.setdefault(name, []).append(
+                        r"(?: \S+){0,5} ".join(re.escape(p) for p in pieces))
+        self._automaton = ahocorasick.Automaton()
+        for key, names in keys.items():
+            self._automaton.add_word(key, frozenset(names))
+        self._automaton.make_automaton()
+        self._gaps = [(name, re.compile(" (?:" + "|".join(parts) + ") "))
+                      for name, parts in gaps.items()]
+        self.found = lru_cache(maxsize=64)(self._found)  # decide() and its caller ask twice
+
+    def _found(self, padded: str) -> frozenset[str]:
+        names: set[str] = set()
+        for _end, matched in self._automaton.iter(padded):
+            names.update(matched)
+        for name, gap in self._gaps:
+            if name not in names and gap.search(padded):
+                names.add(name)
+        return frozenset(names)
 
 
-_PERSON = _cue(
-    "gặp nhân viên", "gặp người thật", "gặp người hỗ trợ", "gặp quản lý", "cho gặp",
-    "muốn gặp người", "người thật", "tư vấn viên", "tổng đài viên", "nhân viên tư vấn",
-    "nhân viên chăm sóc khách hàng", "chuyển nhân viên", "chuyển cho nhân viên",
-    "chuyển sang nhân viên", "chuyển máy", "kết nối nhân viên", "kết nối với nhân viên",
-    "nói chuyện với nhân viên", "nói chuyện với người", "nc với nhân viên", "chat với nhân viên",
-    "chat với người thật", "nhắn với nhân viên", "cần nhân viên", "nhân viên liên hệ",
-    "nhân viên nào online", "nhân viên … trực", "có ai trực", "ai là người", "có ai là người",
-    "hỗ trợ trực tiếp", "tư vấn trực tiếp", "trao đổi trực tiếp", "gọi lại cho", "gọi lại cho",
-    "trả lời tự động", "nói chuyện với bot", "nói chuyện với máy", "không phải bot",
-    "talk to a human", "talk to a person", "speak to a human", "speak to a person",
-    "speak to someone", "talk to someone", "real person", "human agent", "live agent",
-    "to an agent", "a human", "connect me", "call me back", "someone from your team",
-    "representative", "operator",
-)
-_NOT_HELPFUL = _cue(
-    "không giúp được gì", "chẳng giúp được gì", "chả giúp được gì", "không giúp ích",
-    "vẫn chưa hiểu", "vẫn không hiểu", "không phải cái mình hỏi", "không phải cái em hỏi",
-    "không phải cái tôi hỏi", "không phải điều mình hỏi", "không phải câu mình hỏi",
-    "không đúng câu hỏi", "không đúng cái mình hỏi", "trả lời không đúng", "trả lời sai",
-    "trả lời không liên quan", "không liên quan gì", "hỏi một đằng", "vô dụng",
-    "not helpful", "doesn t help", "didn t help", "does not help", "did not help",
-    "doesn t answer", "does not answer", "didn t answer", "not what i asked", "useless",
-)
-# "where is my order": a phrase that only an order's status answers; or a weaker when/where
-# ask (`bao giờ giao`) about something of one's own (`đơn`, `hàng`, `my order`, a code)
-_STATUS = _cue(
-    "tình trạng đơn", "trạng thái đơn", "kiểm tra đơn", "kiểm tra … đơn", "check đơn",
-    "check … đơn", "tra đơn", "tra cứu đơn", "tới đâu rồi", "đến đâu rồi", "đi tới đâu",
-    "đi đến đâu", "giao tới đâu", "giao đến đâu", "where is my", "where s my",
-    "track my", "status of", "order status", "has my order", "when will my", "is my order",
-    "when does my", "my order … arrive", "my order … shipped", "my package … arrive",
-)
-_STATUS_WEAK = _cue(
-    "đang ở đâu", "ở đâu rồi", "thế nào rồi", "sao rồi", "giao chưa", "gửi chưa", "ship chưa",
-    "bao giờ giao", "khi nào giao", "giao hôm nào", "giao ngày nào", "bao giờ được giao",
-    "khi nào được giao", "bao giờ nhận được", "khi nào nhận được", "bao giờ tới",
-    "khi nào tới", "bao giờ đến", "khi nào đến", "bao giờ có hàng", "mấy ngày nữa",
-    "bao lâu nữa", "đã giao chưa", "when will", "arrive", "shipped",
-)
-_MINE = _cue("đơn", "đơn hàng", "hàng", "gói hàng", "kiện hàng", "đặt", "mua", "order",
-             "my package", "my parcel")
-_CODE_ASK = _cue("chưa", "xác nhận", "giao", "gửi", "xuất", "kích hoạt", "hoàn tất", "xong",
+_CUES = _Cues({
+    "person": (
+        "gặp nhân viên", "gặp người thật", "gặp người hỗ trợ", "gặp quản lý", "cho gặp",
+        "muốn gặp người", "người thật", "tư vấn viên", "tổng đài viên", "nhân viên tư vấn",
+        "nhân viên chăm sóc khách hàng", "chuyển nhân viên", "chuyển cho nhân viên",
+        "chuyển sang nhân viên", "chuyển máy", "kết nối nhân viên", "kết nối với nhân viên",
+        "nói chuyện với nhân viên", "nói chuyện với người", "nc với nhân viên",
+        "chat với nhân viên", "chat với người thật", "nhắn với nhân viên", "cần nhân viên",
+        "nhân viên liên hệ", "nhân viên nào online", "nhân viên … trực", "có ai trực",
+        "ai là người", "hỗ trợ trực tiếp", "tư vấn trực tiếp", "trao đổi trực tiếp",
+        "gọi lại cho", "trả lời tự động", "nói chuyện với bot", "nói chuyện với máy",
+        "không phải bot", "talk to a human", "talk to a person", "speak to a human",
+        "speak to a person", "speak to someone", "talk to someone", "real person",
+        "human agent", "live agent", "to an agent", "a human", "connect me", "call me back",
+        "someone from your team", "representative", "operator"),
+    "not_helpful": (
+        "không giúp được gì", "chẳng giúp được gì", "chả giúp được gì", "không giúp ích",
+        "vẫn chưa hiểu", "vẫn không hiểu", "không phải cái mình hỏi", "không phải cái em hỏi",
+        "không phải cái tôi hỏi", "không phải điều mình hỏi", "không phải câu mình hỏi",
+        "không đúng câu hỏi", "không đúng cái mình hỏi", "trả lời không đúng", "trả lời sai",
+        "trả lời không liên quan", "không liên quan gì", "hỏi một đằng", "vô dụng",
+        "not helpful", "doesn t help", "didn t help", "does not help", "did not help",
+        "doesn t answer", "does not answer", "didn t answer", "not what i asked", "useless"),
+    # "where is my order": a phrase only an order's status answers; or a weaker when/where
+    # ask (`bao giờ giao`) about something of one's own (`đơn`, `hàng`, `my order`, a code)
+    "status": (
+        "tình trạng đơn", "trạng thái đơn", "kiểm tra đơn", "kiểm tra … đơn", "check đơn",
+        "check … đơn", "tra đơn", "tra cứu đơn", "tới đâu rồi", "đến đâu rồi", "đi tới đâu",
+        "đi đến đâu", "giao tới đâu", "giao đến đâu", "where is my", "where s my",
+        "track my", "status of", "order status", "has my order", "when will my",
+        "is my order", "when does my", "my order … arrive", "my order … shipped",
+        "my package … arrive"),
+    "status_weak": (
+        "đang ở đâu", "ở đâu rồi", "thế nào rồi", "sao rồi", "giao chưa", "gửi chưa",
+        "ship chưa", "bao giờ giao", "khi nào giao", "giao hôm nào", "giao ngày nào",
+        "bao giờ được giao", "khi nào được giao", "bao giờ nhận được", "khi nào nhận được",
+        "bao giờ tới", "khi nào tới", "bao giờ đến", "khi nào đến", "bao giờ có hàng",
+        "mấy ngày nữa", "bao lâu nữa", "đã giao chưa", "when will", "arrive", "shipped"),
+    "mine": ("đơn", "đơn hàng", "hàng", "gói hàng", "kiện hàng", "đặt", "mua", "order",
+             "my package", "my parcel"),
+    "code_ask": ("chưa", "xác nhận", "giao", "gửi", "xuất", "kích hoạt", "hoàn tất", "xong",
                  "tới", "đến", "hôm nào", "bao giờ", "khi nào", "ship", "check", "kiểm tra",
-                 "tra", "đâu", "thế nào", "status", "confirmed", "shipped", "arrive")
-_HOW_TO = _cue("làm sao", "làm thế nào", "như thế nào", "cách nào", "ở đâu trong", "xem ở đâu",
-               "chỗ nào", "mục nào", "trên app", "trong app", "vào đâu", "how can i", "how do i",
-               "how to")
-# A grievance whatever its form: anger, blame, time lost, rhetorical questions
-_COMPLAINT = _cue(
-    "lừa đảo", "lừa khách", "làm ăn", "bán hàng kiểu gì", "làm việc kiểu gì", "kiểu gì vậy",
-    "bức xúc", "bực mình", "thất vọng", "quá tệ", "tệ quá", "dịch vụ tệ", "quá đáng", "vô lý",
-    "không chấp nhận được", "không hài lòng", "khiếu nại", "phản ánh", "phàn nàn", "tại sao",
-    "vì sao", "vậy là sao", "để làm gì", "tính sao", "sao đây", "chịu trách nhiệm",
-    "ai xử lý", "bồi thường", "đền bù", "tiền nào của nấy", "mà cũng bán", "có làm việc không đấy",
-    "có muốn bán không", "có quản lý không", "không ai trả lời", "không ai bắt máy",
-    "không ai nghe máy", "thái độ", "cộc lốc", "cúp máy", "hàng giả mà", "báo công an",
-    "bóc phốt", "1 sao", "một sao", "ức chế", "mãi chưa", "mãi không", "sao … vẫn chưa",
-    "sao … vẫn không", "unacceptable", "scam", "terrible", "worst", "ridiculous",
-    "disappointed", "complaint", "money back", "without any notice", "without notice",
-    "why was", "why did", "why has", "why have", "why haven t", "why hasn t", "still not",
-    "still haven t", "still hasn t", "never again",
-)
+                 "tra", "đâu", "thế nào", "status", "confirmed", "shipped", "arrive"),
+    "how_to": ("làm sao", "làm thế nào", "như thế nào", "cách nào", "ở đâu trong",
+               "xem ở đâu", "chỗ nào", "mục nào", "trên app", "trong app", "vào đâu",
+               "how can i", "how do i", "how to"),
+    # a grievance whatever its form: anger, blame, time lost, rhetorical questions
+    "complaint": (
+        "lừa đảo", "lừa khách", "làm ăn", "bán hàng kiểu gì", "làm việc kiểu gì",
+        "kiểu gì vậy", "bức xúc", "bực mình", "thất vọng", "quá tệ", "tệ quá", "dịch vụ tệ",
+        "quá đáng", "vô lý", "không chấp nhận được", "không hài lòng", "khiếu nại",
+        "phản ánh", "phàn nàn", "tại sao", "vì sao", "vậy là sao", "để làm gì", "tính sao",
+        "sao đây", "chịu trách nhiệm", "ai xử lý", "bồi thường", "đền bù", "tiền nào của nấy",
+        "mà cũng bán", "có làm việc không đấy", "có muốn bán không", "có quản lý không",
+        "không ai trả lời", "không ai bắt máy", "không ai nghe máy", "thái độ", "cộc lốc",
+        "cúp máy", "hàng giả mà", "báo công an", "bóc phốt", "1 sao", "một sao", "ức chế",
+        "mãi chưa", "mãi không", "sao … vẫn chưa", "sao … vẫn không", "unacceptable", "scam",
+        "terrible", "worst", "ridiculous", "disappointed", "complaint", "money back",
+        "without any notice", "without notice", "why was", "why did", "why has", "why have",
+        "why haven t", "why hasn t", "still not", "still haven t", "still hasn t",
+        "never again"),
+    # a question about what to do or how things work, not about what went wrong
+    "asking": (
+        "trường hợp", "thì sao", "làm sao", "làm thế nào", "như thế nào", "thế nào",
+        "kiểu gì", "bao lâu", "bao nhiêu", "ở đâu", "được không", "không ạ", "là gì", "sao ạ",
+        "xử lý sao", "phải làm gì", "làm gì", "có cần", "bao giờ", "khi nào", "có … không",
+        "có … chưa", "hay không", "không hay", "can i", "do i", "is there", "should i",
+        "is it", "do you"),
+})
 # one syllable: matched as written, since `chán` (fed up) folds like `chân` (foot)
 _COMPLAINT_WORDS = frozenset({"chán", "láo", "tệ", "đểu", "lừa"})
-_ELAPSED = re.compile(r" (?:\d+|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi|ca|hon) "
-                      r"(?:ngay|tuan|thang|hom|tieng)(?! nua )(?: \S+){0,6}? (?:chua|van|ma|nhung) ")
+_ELAPSED = re.compile(r" (?:\d+|mot|hai|ba|bon|nam|sau|bay|tam|chin|muoi|ca|hon) (?:ngay|"
+                      r"tuan|thang|hom|tieng)(?! nua )(?: \S+){0,6}? (?:chua|van|ma|nhung) ")
 _ANGRY = re.compile(r"\?\s*\?|[\U0001F620\U0001F621\U0001F624\U0001F92C]")
-# a question about what to do or how things work, not about what went wrong
-_ASKING = _cue(
-    "trường hợp", "thì sao", "làm sao", "làm thế nào", "như thế nào", "thế nào", "kiểu gì",
-    "bao lâu", "bao nhiêu", "ở đâu", "được không", "không ạ", "là gì", "sao ạ", "xử lý sao",
-    "phải làm gì", "làm gì", "có cần", "bao giờ", "khi nào", "có … không", "có … chưa",
-    "hay không", "không hay", "can i", "do i", "is there", "should i", "is it", "do you",
-)
 _ASKING_WORDS = frozenset({"nếu", "lỡ", "cách", "muốn", "mấy", "nào", "gì", "đâu", "bn", "how",
                            "what", "when", "where", "which", "who", "does"})
 _ASKING_FOLDED = frozenset(fold(w) for w in _ASKING_WORDS)
-
-
 # a message ending in one of these asks (`… toàn quốc không ad`, `… hả shop`) or is polite
-_QUESTION_ENDS = frozenset({"khong", "chua", "vay", "ha", "nhi", "a", "nhe", "ak", "ah", "z", "v",
-                            "ad", "shop", "nha"})
+_QUESTION_ENDS = frozenset({"khong", "chua", "vay", "ha", "nhi", "a", "nhe", "ak", "ah", "z",
+                            "v", "ad", "shop", "nha"})
 _NARRATIVE_WORDS = 5  # a complaint says what went wrong; shorter is a terse question
 
 
@@ -180,16 +205,20 @@ def _any_word(text: Normalized, written: frozenset[str], folded: frozenset[str])
     return False
 
 
+def _content(text: Normalized) -> list[str]:
+    return [t for w, t in zip(text.words, text.tokens, strict=True) if not is_filler(w, t)]
+
+
 def wants_person(text: Normalized) -> bool:
     """The writer asks for a person: `gặp nhân viên`, `người thật`, `talk to a human`."""
-    return _PERSON.search(text.padded) is not None
+    return "person" in _CUES.found(text.padded)
 
 
 def not_helpful(text: Normalized) -> bool:
     """The writer says an answer did not help: `vẫn chưa hiểu`, `not helpful`. Not part of
     `decide` (a first message cannot say the bot failed it): the pipeline asks it of a reply
     on a ticket the bot answered."""
-    return _NOT_HELPFUL.search(text.padded) is not None
+    return "not_helpful" in _CUES.found(text.padded)
 
 
 def asks_order_status(text: Normalized, *, has_code: bool = False) -> bool:
@@ -197,14 +226,12 @@ def asks_order_status(text: Normalized, *, has_code: bool = False) -> bool:
     `where is my order`; with `has_code` (a code-like token is in the text) also a mere
     `DH26100013 xác nhận chưa` or the code alone. Asking *how* to track (`làm sao tra đơn
     trên app`) is a knowledge question, not a status ask."""
-    padded = text.padded
-    if _HOW_TO.search(padded) is not None:
+    found = _CUES.found(text.padded)
+    if "how_to" in found:
         return False
-    if _STATUS.search(padded) is not None:
+    if "status" in found or ("status_weak" in found and (has_code or "mine" in found)):
         return True
-    if _STATUS_WEAK.search(padded) is not None and (has_code or _MINE.search(padded)):
-        return True
-    return has_code and (_CODE_ASK.search(padded) is not None or len(content_words(text)) <= 2)
+    return has_code and ("code_ask" in found or len(_content(text)) <= 2)
 
 
 def is_complaint(prepared: Prepared, classification: Classification) -> bool:
@@ -213,15 +240,14 @@ def is_complaint(prepared: Prepared, classification: Classification) -> bool:
     accusing `sao`), or the classifier found a complaint and the message does not merely
     ask what to do (`lỡ quán không nhận voucher thì làm sao`, `hoàn tiền mất bao lâu`)."""
     text = prepared.text
-    padded = text.padded
-    if (_COMPLAINT.search(padded) or _ELAPSED.search(padded) or _ANGRY.search(text.original)
-            or not _COMPLAINT_WORDS.isdisjoint(text.words)
-            or content_words(text)[:1] == ["sao"]):
+    found = _CUES.found(text.padded)
+    words = _content(text)
+    if ("complaint" in found or _ELAPSED.search(text.padded) or _ANGRY.search(text.original)
+            or not _COMPLAINT_WORDS.isdisjoint(text.words) or words[:1] == ["sao"]):
         return True
     if classification.category == "inquiry" or classification.fallback:
         return False
-    words = content_words(text)
-    asking = (prepared.question or "?" in text.original or _ASKING.search(padded) is not None
+    asking = (prepared.question or "?" in text.original or "asking" in found
               or _any_word(text, _ASKING_WORDS, _ASKING_FOLDED)
               or (len(text.tokens) > 1 and text.tokens[-1] in _QUESTION_ENDS))
     return not asking and len(words) >= _NARRATIVE_WORDS
@@ -237,6 +263,7 @@ _DIGIT_RUN = re.compile(r"\d{4,}")
 _AMOUNT = re.compile(r"\d[\d.,]*(?:d|k|vnd|dong|tr|trieu|usd)", re.IGNORECASE)
 _CODE_WORDS = frozenset({"don", "hang", "ma", "order", "so", "code"})
 _VOWELS = frozenset("aeiouy")
+_MARKS = dict.fromkeys(range(0x0300, 0x0370))  # combining diacritics, dropped after NFD
 
 
 def code_groups(text: str) -> list[tuple[str, ...]]:
@@ -245,7 +272,9 @@ def code_groups(text: str) -> list[tuple[str, ...]]:
     (`DH26100003`) and hyphenated (`DH-26100003`), since the store holds codes as the
     import spelled them. Phone numbers, email addresses, amounts (`1.500.000đ`, `500000k`)
     and dates are not codes: a stray candidate turns an answer into a handover."""
-    text = text.replace("Đ", "D").replace("đ", "d")
+    if _DIGIT_RUN.search(text) is None:
+        return []
+    text = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d")).translate(_MARKS)
     groups: dict[str, tuple[str, ...]] = {}
     for match in _TOKEN.finditer(text):
         prefix, digits, token = match.groups()
@@ -253,11 +282,13 @@ def code_groups(text: str) -> list[tuple[str, ...]]:
             if prefix.lower() in _CODE_WORDS:
                 spellings: tuple[str, ...] = (digits,)
             elif prefix.isupper() or _VOWELS.isdisjoint(prefix.lower()):
-                spellings = (prefix.upper() + digits, f"{prefix.upper()}-{digits}")
+                joined, hyphenated = prefix.upper() + digits, f"{prefix.upper()}-{digits}"
+                written_with_hyphen = "-" in match.group(0)
+                spellings = (hyphenated, joined) if written_with_hyphen else (joined, hyphenated)
             else:
                 continue
-        elif (_DIGIT_RUN.search(token) and not token.isdigit() and len(token) <= 32
-              and not _AMOUNT.fullmatch(token)):
+        elif (_DIGIT_RUN.search(token) and any(c.isalpha() for c in token)
+              and len(token) <= 32 and not _AMOUNT.fullmatch(token)):
             upper = token.upper()
             compact = re.sub(r"[^A-Z0-9]", "", upper)
             spellings = (upper, compact) if compact != upper else (upper,)

@@ -30,32 +30,33 @@ import re
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
 
 from router._common_words import COMMON_SYLLABLES
 from router.text import Normalized, Normalizer, fold
 from router.typos import TypoCorrector
 
-_FILLER = (
-    # Vietnamese particles, pronouns and politeness, as written
-    "ạ", "à", "ạh", "ah", "ak", "ơi", "ới", "ui", "ơ", "vậy", "vầy", "nhé", "nhá", "nha",
-    "nhỉ", "hả", "hở", "nè", "nhen", "shop", "ad", "admin", "sàn", "bên", "cho", "em", "e",
-    "mình", "tôi", "anh", "chị", "bạn", "tui", "tớ", "mik", "cháu", "bác", "xin", "chào",
-    "thì", "là", "với", "giúp", "giùm", "dùm", "hỏi", "chút", "xíu", "nhờ", "vui", "lòng",
-    "vâng", "dạ", "ok", "oke", "okay",
-    # English function words (`many` must not be bent to `mang` by the typo corrector)
-    "hello", "hi", "hey", "dear", "please", "pls", "thanks", "thank", "you", "the", "a",
-    "an", "i", "me", "my", "we", "our", "us", "your", "is", "are", "am", "be", "been", "was",
-    "were", "do", "does", "did", "of", "for", "to", "in", "on", "at", "it", "its", "this",
-    "that", "there", "what", "which", "who", "whom", "whose", "how", "many", "much", "would",
-    "could", "should", "will", "shall", "may", "might", "must", "just", "still", "also",
-    "have", "has", "had", "haven", "hasn", "isn", "aren", "doesn", "didn", "wasn", "won",
-    "t", "s", "m", "ll", "re", "ve", "d", "and", "or", "if", "so", "some", "any", "get",
-    "via", "with", "from", "about", "into", "by", "as", "than", "then", "yet", "hers",
-    "his", "her", "him", "they", "them", "their", "she", "he", "someone", "something",
+_FILLER = (  # Vietnamese particles, pronouns and politeness (as written); English function
+    # words (`many` must not be bent to `mang` by the typo corrector)
+    "ạ", "à", "ạh", "ah", "ak", "ơi", "ới", "ui", "ơ", "vậy", "vầy", "nhé", "nhá", "nha", "nhỉ",
+    "hả", "hở", "nè", "nhen", "shop", "ad", "admin", "sàn", "bên", "cho", "em", "e", "mình",
+    "tôi", "anh", "chị", "bạn", "tui", "tớ", "mik", "cháu", "bác", "xin", "chào", "thì", "là",
+    "với", "giúp", "giùm", "dùm", "hỏi", "chút", "xíu", "nhờ", "vui", "lòng", "vâng", "dạ",
+    "ok", "oke", "okay", "hello", "hi", "hey", "dear", "please", "pls", "thanks", "thank",
+    "you", "the", "a", "an", "i", "me", "my", "we", "our", "us", "your", "is", "are", "am",
+    "be", "been", "was", "were", "do", "does", "did", "of", "for", "to", "in", "on", "at",
+    "it", "its", "this", "that", "there", "what", "which", "who", "whom", "whose", "how",
+    "many", "much", "would", "could", "should", "will", "shall", "may", "might", "must",
+    "just", "still", "also", "have", "has", "had", "haven", "hasn", "isn", "aren", "doesn",
+    "didn", "wasn", "won", "t", "s", "m", "ll", "re", "ve", "d", "and", "or", "if", "so",
+    "some", "any", "get", "via", "with", "from", "about", "into", "by", "as", "than", "then",
+    "yet", "hers", "his", "her", "him", "they", "them", "their", "she", "he", "someone",
 )
 # Words typed without marks that are too often a real word to be dropped as filler:
-# `có`, `đã`, `mà`/`mã`, `tờ`, `ít`, `họ`, `đơn` (as `don`, English `don't`), `cần`.
-_NOT_FILLER_UNMARKED = frozenset({"co", "da", "ma", "to", "it", "ho", "don", "can", "may"})
+# `có`, `đã`, `mà`/`mã`, `ít`, `họ`, `đơn` (as `don`, English `don't`), `cần`, `máy`.
+_NOT_FILLER_UNMARKED = frozenset({"co", "da", "ma", "it", "ho", "don", "can", "may"})
 _STOP_WRITTEN = frozenset(_FILLER)
 _STOP_FOLDED = frozenset(fold(w) for w in _FILLER) - _NOT_FILLER_UNMARKED
 _SALUTATION = re.compile(r"^\s*(?:kính gửi|kinh gui|gửi|gui|chào|chao|xin chào|xin chao|dear|"
@@ -63,6 +64,9 @@ _SALUTATION = re.compile(r"^\s*(?:kính gửi|kinh gui|gửi|gui|chào|chao|xin 
 _SIGN_OFF = re.compile(r"^\s*(?:trân trọng|tran trong|cảm ơn|cam on|xin cảm ơn|xin cam on|"
                        r"thanks|thank you|best|regards|kind regards|sincerely|cheers)\b",
                        re.IGNORECASE)
+# A well-formed folded Vietnamese syllable: onset, one to three vowels, coda
+_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+                       r"[aeiouy]{1,3}(?:ch|nh|ng|[cmnpt])?")
 # A small thesaurus of the trade, Vietnamese first: each row's first phrase stands for the
 # others, in the knowledge base and in messages alike.
 _SYNONYMS = (
@@ -90,18 +94,31 @@ _SYNONYMS = (
     ("gia hạn", "extend", "extension"),
     ("thanh toán", "pay", "payment", "checkout"), ("tiền mặt", "cash"),
     ("ví điện tử", "e wallet", "ewallet", "wallet"),
+    ("thế nào", "như thế nào", "kiểu gì", "ra sao", "cách nào", "bằng cách nào", "làm sao"),
     ("bao lâu", "how long", "mấy ngày", "bao nhiêu ngày"),
-    ("địa chỉ", "address"), ("miễn phí", "free"), ("sai", "wrong"),
+    ("địa chỉ", "address", "số nhà"), ("làm việc", "work", "working", "open", "opening"),
+    ("miễn phí", "free"), ("sai", "wrong"),
     ("nước ngoài", "abroad", "overseas", "international", "quốc tế"),
     ("đánh giá", "review", "rating"), ("xóa", "delete", "remove"),
     ("dữ liệu cá nhân", "personal data"), ("số lượng lớn", "bulk", "wholesale", "mua sỉ"),
     ("công ty", "company", "corporate", "business", "doanh nghiệp", "cty"),
     ("thất bại", "failed", "fail", "lỗi"), ("trừ tiền", "charged", "deducted"),
     ("tích điểm", "loyalty", "points", "điểm thưởng", "điểm tích lũy"),
+    ("mua", "buy", "purchase", "bought"), ("bán", "sell", "sold"), ("cần", "need"),
+    ("muốn", "want", "would like"), ("dùng", "use", "sử dụng", "xài", "redeem"),
+    ("nhận", "receive", "get"), ("gửi", "send", "sent"), ("đổi", "change"),
+    ("ngày", "day", "days"), ("tuần", "week"), ("tháng", "month"),
+    ("cửa hàng", "quán", "venue", "store", "cơ sở"), ("nhà hàng", "restaurant"),
+    ("giá", "price"), ("phí", "fee", "charge", "surcharge", "phụ thu", "phụ phí"),
+    ("điện thoại", "phone", "mobile"), ("đơn hàng", "order"), ("nhân viên", "staff"),
+    ("thẻ", "card"), ("xác nhận", "confirm", "confirmation"),
+    ("tình trạng", "status", "trạng thái"), ("ứng dụng", "app", "application"),
+    ("cuối tuần", "weekend"), ("ngày lễ", "holiday", "lễ tết"), ("hỗ trợ", "support"),
 )
 # Fitted on tests/data/bot/questions.jsonl (top-1 right or not): see the module docstring.
-_CONF_BIAS, _CONF_COVERAGE, _CONF_MARGIN = -5.0, 7.0, 4.0
+_CONF_BIAS, _CONF_COVERAGE, _CONF_MARGIN, _CONF_PHRASED = -3.4, 2.86, 4.2, 4.14
 _K1, _B = 1.2, 0.75
+_PHRASED_RANK = 0.5  # an entry's BM25F score grows by half the share of its closest question
 _QUESTION_WEIGHT, _ANSWER_WEIGHT, _BIGRAM_WEIGHT = 1.0, 0.6, 1.0
 
 
@@ -124,14 +141,18 @@ class Hit:
     confidence: float  # 0..1, from the content covered and the margin over the best rival
 
 
+@lru_cache(maxsize=65536)
 def _stem(token: str) -> str:
-    """English plural and verb endings off: `fakes`, `refunded`, `shipping`."""
+    """English plural, verb and adverb endings off: `fakes`, `refunded`, `shipping`,
+    `internationally`."""
     if len(token) > 4 and token.endswith("ies"):
         return token[:-3] + "y"
     for suffix in ("ing", "ed"):
         if len(token) > len(suffix) + 2 and token.endswith(suffix):
             stem = token[:-len(suffix)]
             return stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else stem
+    if len(token) > 5 and token.endswith("ly"):
+        return token[:-2]
     if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
         return token[:-2] if token.endswith(("ches", "shes", "xes")) else token[:-1]
     return token
@@ -150,45 +171,45 @@ def _thesaurus() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
     return table
 
 
-def _substitute(words: Sequence[str], tokens: Sequence[str]
-                ) -> tuple[Sequence[str], Sequence[str]]:
-    """Synonyms replaced by the words they stand for (`refund`, `trả tiền lại` → `hoàn
-    tiền`), so English and Vietnamese phrasings meet on the same terms."""
-    if _THESAURUS.keys().isdisjoint(tokens) and not any(
-            t.isascii() and _stem(t) in _THESAURUS for t in tokens):
-        return words, tokens
-    stems = [_stem(t) if t.isascii() else t for t in tokens]
-    new_words: list[str] = []
-    new_tokens: list[str] = []
+def _substitute(words: Sequence[str], tokens: Sequence[str], stems: list[str]
+                ) -> list[tuple[str, str, str, bool]]:
+    """(word, token, stem, replaced), synonyms replaced by the words they stand for
+    (`refund`, `trả tiền lại` → `hoàn tiền`), so English and Vietnamese phrasings meet on
+    the same terms; a replacement is never filler (`sell` → `bán`, not `bạn`)."""
+    result: list[tuple[str, str, str, bool]] = []
     i = 0
     while i < len(tokens):
         for key, target in _THESAURUS.get(stems[i], ()):
             if tuple(stems[i:i + len(key)]) == key:
-                new_words += target
-                new_tokens += target
+                result += [(t, t, t, True) for t in target]
                 i += len(key)
                 break
         else:
-            new_words.append(words[i])
-            new_tokens.append(tokens[i])
+            result.append((words[i], tokens[i], stems[i], False))
             i += 1
-    return new_words, new_tokens
+    return result
 
 
 def analyse(words: Sequence[str], tokens: Sequence[str], keep: Collection[str] = ()
             ) -> tuple[list[str], list[str]]:
     """The content syllables of a text and the bigrams of adjacent ones (never across a
-    dropped filler word). `keep`: bigrams that save an unmarked filler word."""
-    words, tokens = _substitute(words, tokens)
+    dropped filler word or a number). `keep`: bigrams that save an unmarked filler word."""
+    stems = [_stem(t) for t in tokens]
+    items = (_substitute(words, tokens, stems) if not _THESAURUS.keys().isdisjoint(stems)
+             else [(w, t, st, False) for w, t, st in zip(words, tokens, stems, strict=True)])
     content: list[str | None] = []
-    for i, (word, token) in enumerate(zip(words, tokens, strict=True)):
-        if word != token:  # written with marks: judge the word as written
+    for i, (word, token, stem, replaced) in enumerate(items):
+        if replaced:
+            stop = False
+        elif token.isdigit():
+            stop = True  # quantities and amounts say nothing of the topic
+        elif word != token:  # written with marks: judge the word as written
             stop = word in _STOP_WRITTEN
         else:
-            stop = token in _STOP_FOLDED and not (
-                keep and ((i and f"{tokens[i - 1]} {token}" in keep)
-                          or (i + 1 < len(tokens) and f"{token} {tokens[i + 1]}" in keep)))
-        content.append(None if stop else _stem(token) if token.isascii() else token)
+            stop = token in _STOP_FOLDED and not (keep and (
+                (i and f"{items[i - 1][1]} {token}" in keep)
+                or (i + 1 < len(items) and f"{token} {items[i + 1][1]}" in keep)))
+        content.append(None if stop else stem)
     unigrams = [t for t in content if t is not None]
     bigrams = [f"{a} {b}" for a, b in zip(content, content[1:], strict=False)
                if a is not None and b is not None]
@@ -196,6 +217,11 @@ def analyse(words: Sequence[str], tokens: Sequence[str], keep: Collection[str] =
 
 
 _THESAURUS = _thesaurus()
+
+
+def is_filler(word: str, token: str) -> bool:
+    """A filler word (`ạ`, `shop`, `mình`, `please`), judged as written when it has marks."""
+    return word in _STOP_WRITTEN if word != token else token in _STOP_FOLDED
 
 
 def content_words(text: Normalized) -> list[str]:
@@ -248,33 +274,53 @@ def _bm25f(docs: Sequence[Sequence[tuple[list[str], float]]]) -> tuple[Postings,
 
 
 class KnowledgeBase:
-    """BM25F over the entries' questions and answers; see the module docstring."""
+    """BM25F over the entries' questions and answers; see the module docstring. The index
+    is two dense matrices: a row per term, its BM25F weight in each entry; and a row per
+    word, its IDF where each entry uses it (coverage) and its share of each example question
+    (phrasing). A message costs a sum of a few rows of each."""
 
     def __init__(self, entries: Sequence[Entry], normalizer: Normalizer) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self._normalizer = normalizer
-        questions = [self._terms(e.questions) for e in self.entries]
-        answers = [self._terms((e.answer,)) for e in self.entries]
-        english = [self._terms((e.answer_en or "",)) for e in self.entries]
-        self._postings, self._idf = _bm25f(
-            [[(q, _QUESTION_WEIGHT), (a, _ANSWER_WEIGHT), (en, _ANSWER_WEIGHT)]
-             for q, a, en in zip(questions, answers, english, strict=True)])
-        self._entry_words = [frozenset(q) | frozenset(a) | frozenset(en)
-                             for q, a, en in zip(questions, answers, english, strict=True)]
+        asked = [[self._terms(q) for q in e.questions] for e in self.entries]
+        fields = [[([t for q in qs for t in q], _QUESTION_WEIGHT),
+                   (self._terms(e.answer), _ANSWER_WEIGHT),
+                   (self._terms(e.answer_en or ""), _ANSWER_WEIGHT)]
+                  for e, qs in zip(self.entries, asked, strict=True)]
+        postings, self._idf = _bm25f(fields)
+        ids = self._ids = {term: row for row, term in enumerate(self._idf)}
+        words = self._words = {t: row for row, t in enumerate(t for t in ids if " " not in t)}
+        n = self._n = len(self.entries)
+        self._weights = np.zeros((max(len(ids), 1), max(n, 1)), dtype=np.float32)
+        for term, pairs in postings.items():
+            for index, value in pairs:
+                self._weights[ids[term], index] = value
+        starts = [n + sum(len(qs) + 1 for qs in asked[:i]) for i in range(n)]
+        covers = np.zeros((max(len(words), 1), n + sum(len(qs) + 1 for qs in asked)),
+                          dtype=np.float32)
+        for index, (doc, questions) in enumerate(zip(fields, asked, strict=True)):
+            for term in {t for terms, _ in doc for t in terms if " " not in t}:
+                covers[words[term], index] = self._idf[term]
+            for column, question in enumerate(questions, starts[index] + 1):  # 1: none empty
+                used = {t for t in question if " " not in t}
+                mass = sum(self._idf[t] for t in used) or 1.0
+                for term in used:
+                    covers[words[term], column] = self._idf[term] / mass
+        self._covers, self._starts = covers, np.array(starts, dtype=np.intp)
+        self._unknown_idf = math.log(1 + (n + 0.5) / 0.5)
         self._bigrams = frozenset(t for t in self._idf if " " in t)
+        self._masks: dict[str, np.ndarray | None] = {}
         # typos are bent only to words customers use (an answer's `message` is no `massage`)
-        vocabulary = {t for q in questions for t in q if " " not in t}
-        self._unknown_idf = math.log(1 + (len(self.entries) + 0.5) / 0.5)
-        self._typos = TypoCorrector(vocabulary, COMMON_SYLLABLES | _STOP_FOLDED)
+        vocabulary = {t for qs in asked for q in qs for t in q if " " not in t}
+        known = {t for phrases in _THESAURUS.values() for key, _ in phrases for t in key}
+        self._typos = TypoCorrector(vocabulary, COMMON_SYLLABLES | _STOP_FOLDED | known)
 
-    def _terms(self, texts: Sequence[str]) -> list[str]:
-        terms: list[str] = []
-        for text in texts:
-            if text:
-                normalized = self._normalizer(text)
-                unigrams, bigrams = analyse(normalized.words, normalized.tokens)
-                terms += unigrams + bigrams
-        return terms
+    def _terms(self, text: str) -> list[str]:
+        if not text:
+            return []
+        normalized = self._normalizer(text)
+        unigrams, bigrams = analyse(normalized.words, normalized.tokens)
+        return unigrams + bigrams
 
     def query_terms(self, text: Normalized) -> tuple[list[str], list[str]]:
         """The content syllables of a message and their bigrams, typos bent to the
@@ -285,42 +331,61 @@ class KnowledgeBase:
                 text = self._normalizer(body)
         words, tokens = list(text.words), list(text.tokens)
         fixed = self._typos.correct(tokens)
-        if fixed is not None:
-            words = [f if f != t else w for w, t, f in zip(words, tokens, fixed, strict=True)]
-            tokens = list(fixed)
+        if fixed is not None:  # a real Vietnamese syllable is no typo (`chot` is `chốt`)
+            pairs = [(w, t) if f == t or _SYLLABLE.fullmatch(t) else (f, f)
+                     for w, t, f in zip(words, tokens, fixed, strict=True)]
+            words, tokens = [w for w, _ in pairs], [t for _, t in pairs]
         return analyse(words, tokens, self._bigrams)
+
+    def _mask(self, channel: str) -> np.ndarray | None:
+        """Which entries may answer on the channel (None: all of them)."""
+        if channel not in self._masks:
+            allowed = [not e.channels or channel in e.channels for e in self.entries]
+            self._masks[channel] = None if all(allowed) else ~np.array(allowed)
+        return self._masks[channel]
 
     def search(self, text: Normalized, channel: str | None = None, limit: int = 3) -> list[Hit]:
         """The best entries for a message, best first; entries limited to other channels
         are left out (and are no rivals) when `channel` is given."""
         unigrams, bigrams = self.query_terms(text)
-        scores: dict[int, float] = {}
-        postings = self._postings
-        for term in {*unigrams, *bigrams}:
-            for index, value in postings.get(term, ()):
-                scores[index] = scores.get(index, 0.0) + value
-        if channel is not None:
-            scores = {i: s for i, s in scores.items()
-                      if not self.entries[i].channels or channel in self.entries[i].channels}
-        if not scores:
+        ids, idf, words = self._ids, self._idf, self._words
+        known = {t for t in unigrams if t in words}
+        rows = [ids[t] for t in known.union(bigrams) if t in ids]
+        if not rows or not self._n:
             return []
-        ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:max(limit, 2)]
-        unique = set(unigrams)
-        mass = sum(self._idf.get(t, self._unknown_idf) for t in unique) or 1.0
-        hits = []
-        for position, (index, score) in enumerate(ranked[:limit]):
-            rival = (ranked[1][1] if len(ranked) > 1 else 0.0) if position == 0 else ranked[0][1]
-            words = self._entry_words[index]
-            covered = sum(self._idf[t] for t in unique if t in words) / mass
-            hits.append(Hit(self.entries[index], score,
-                            _confidence(covered, (score - rival) / score)))
+        n = self._n
+        covered = self._covers[[words[t] for t in known]].sum(axis=0)
+        phrased = np.maximum.reduceat(covered, self._starts)
+        ranked = self._weights[rows].sum(axis=0) * (1 + _PHRASED_RANK * phrased)
+        excluded = self._mask(channel) if channel is not None else None
+        if excluded is not None:
+            ranked[excluded] = 0.0
+        order = np.argsort(-ranked, kind="stable")[:max(limit, 2)].tolist()
+        scores = ranked[order].tolist()
+        if scores[0] <= 0:
+            return []
+        mass = sum(idf[t] for t in known) + self._unknown_idf * len(set(unigrams) - known)
+        hits: list[Hit] = []
+        for position, (index, score) in enumerate(zip(order[:limit], scores, strict=False)):
+            if score <= 0:
+                break
+            rival = (scores[1] if len(scores) > 1 else 0.0) if position == 0 else scores[0]
+            confidence = _confidence(float(covered[index]) / (mass or 1.0),
+                                     (score - rival) / score, float(phrased[index]))
+            if hits:  # a runner-up is never surer than the winner
+                confidence = min(confidence, hits[0].confidence)
+            hits.append(Hit(self.entries[index], score, confidence))
         return hits
 
 
-def _confidence(coverage: float, margin: float) -> float:
-    """Probability that the entry answers the question; margin is negative for an entry
-    that is not the best, so only the best can be confident."""
-    z = _CONF_BIAS + _CONF_COVERAGE * coverage + _CONF_MARGIN * margin
+def _confidence(coverage: float, margin: float, phrased: float) -> float:
+    """Probability that the entry answers the question, from the share of the message's
+    content the entry explains, the margin over the rival (negative for an entry that is
+    not the best, so only the best can be confident) and the share of the closest example
+    question the message repeats. All three are ratios, so they mean the same whatever the
+    size of the knowledge base."""
+    z = (_CONF_BIAS + _CONF_COVERAGE * coverage + _CONF_MARGIN * margin
+         + _CONF_PHRASED * phrased)
     return round(1.0 / (1.0 + math.exp(-z)), 4)
 
 

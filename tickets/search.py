@@ -101,28 +101,28 @@ def newest_matching(conn: Connection, query: Query, below: int | None, limit: in
     return [(int(r[0]), int(r[1])) for r in conn.execute(stmt, {"q": query.fts5()})]
 
 
-WINDOW = 131_072  # message ids in the first PostgreSQL step; each further one is 16x wider
+RECENT = 16_384  # message ids of the first PostgreSQL step, planned freely
+WINDOW = 262_144  # the next step's width, through the GIN index; each further one 16x
 
 
 def _pg_newest(conn: Connection, query: Query, top: int, limit: int, where: Any
                ) -> list[tuple[int, int]]:
-    """Newest first, window by window, each window read through the GIN index.
+    """Newest first, in windows of ids.
 
     Left to itself the planner guesses how often two words occur together from their
     separate frequencies; when it guesses "common" it walks the primary key backwards testing
     every message, and a pair that is in fact rare (or rare in the filtered department)
-    reads far back: seconds on two million messages. Here each step takes the matches of a
-    window of ids from the index (a bitmap of the words ANDed with the id range: only
-    matching rows of recent pages are read), applies the filters and keeps the newest; the
-    next window is sixteen times wider, so even a word found once reaches the oldest of two
-    million messages in two steps (of thirty million in three). Plain index and sequential
-    scans are switched off for these statements only (SET LOCAL, reset after)."""
+    reads far back: seconds on two million messages. So the walk is bounded: the first step
+    looks at the newest RECENT messages only, planned freely (a common pair fills the page
+    there, from pages in cache, without reading its long posting lists); each further step
+    takes a window of ids through the GIN index (the words' bitmap ANDed with the id range:
+    only matching rows are read), sixteen times wider each time, so even a word found once
+    reaches the oldest of two million messages in three steps. For those steps plain index
+    and sequential scans are switched off (SET LOCAL, reset after)."""
     match = text("messages.search_tsv @@ to_tsquery('simple', :q)")
     params = {"q": query.tsquery()}
     found: list[tuple[int, int]] = []
-    high, width = top, WINDOW
-    conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    high, width, forced = top, RECENT, False
     try:
         while high > 1 and len(found) < limit:
             low = max(1, high - width)
@@ -133,10 +133,15 @@ def _pg_newest(conn: Connection, query: Query, top: int, limit: int, where: Any
                     .where(where)
             found += [(int(r[0]), int(r[1])) for r in conn.execute(
                 stmt.order_by(messages.c.id.desc()).limit(limit - len(found)), params)]
-            high, width = low, width * 16
+            high, width = low, WINDOW if width == RECENT else width * 16
+            if not forced:
+                conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
+                conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                forced = True
     finally:
-        conn.exec_driver_sql("SET LOCAL enable_indexscan TO DEFAULT")
-        conn.exec_driver_sql("SET LOCAL enable_seqscan TO DEFAULT")
+        if forced:
+            conn.exec_driver_sql("SET LOCAL enable_indexscan TO DEFAULT")
+            conn.exec_driver_sql("SET LOCAL enable_seqscan TO DEFAULT")
     return found
 
 

@@ -1,34 +1,33 @@
 """The knowledge base the bot answers from, and retrieval over it.
 
-Customers ask the same few dozen questions in endless phrasings, with or without diacritics,
-in teencode or English, so an entry is found by BM25 over the router's *folded* tokens (the
-form the rules match), not by exact phrases. Vietnamese words are usually two syllables
-(`hoàn tiền`, `giao hàng`), so bigrams of adjacent syllables are indexed beside unigrams:
-they tell `hoàn tiền` (refund) from `tiền mặt` (cash) where single syllables overlap. Typos
-in longer syllables (`voucer`, `hoaan`) are bent to the knowledge base's own words, and
-English endings are stemmed (`refunded`, `fakes`), which is safe on folded Vietnamese: its
-syllables never end in `s`, `d` or `ing`.
+Customers ask the same few dozen questions in endless phrasings (with or without marks,
+teencode, English), so entries are found by BM25 over the router's *folded* tokens, with
+bigrams of adjacent syllables beside unigrams: Vietnamese words are mostly two syllables, and
+`hoàn tiền` (refund) is not `tiền mặt` (cash). Typos in longer syllables are bent to the
+knowledge base's words; English endings are stemmed (safe on folded Vietnamese, whose
+syllables never end in `s`, `d` or `ing`); a small thesaurus of the trade maps synonyms and
+English onto Vietnamese (`refund`, `trả tiền lại` → `hoàn tiền`). Filler (`ạ`, `shop`,
+`mình`, `please`) and letter formulas (`Kính gửi …`, `Trân trọng`) are dropped, so greetings
+never pick an entry. Marks are used where the writer typed them: `bạn` is filler and `bán`
+is not; `mưa` (rain) does not match the knowledge base's `mua` (buy); an unmarked `dia chi`
+keeps its `chi` because `địa chỉ` is one of the base's bigrams.
 
-Filler (`ạ`, `ơi`, `shop`, `mình`, `cho em hỏi`) and the formulas of letters (`Kính gửi …`,
-`Trân trọng`) are dropped, so a greeting never decides which entry wins. A stop word is
-judged on the word *as written* when it carries marks (`bạn`, you, is filler; `bán`, sell,
-is not), and a word typed without marks is kept when it forms one of the knowledge base's
-own bigrams with a neighbour (`dia chi` is `địa chỉ`, an address, not `chị`).
-
-BM25F with three fields: an entry's example questions (phrased like customers) and its
-answers in Vietnamese and in English (weighted less: they explain, and share words with
-other answers; apart, so the short English answer is not drowned by the Vietnamese one). Scores are precomputed per (term, entry), so a query costs one dictionary lookup
-per term. The confidence is a logistic function of how much of the question's content the
-top entry explains (IDF-weighted coverage) and of its margin over the runner-up, fitted on
-the labelled questions so that under 0.5 means "more likely wrong than right".
+BM25F over three fields: example questions, and the Vietnamese and English answers (less
+weight: they explain, and share words with other answers). An entry's score grows with the
+share of its closest example question the message repeats. The weights are a dense matrix,
+so a message costs a sum of a few rows. The confidence is a logistic function of ratios
+(content explained, margin over the runner-up, closest question repeated, words unknown),
+fitted on tests/data/bot/questions.jsonl so that under 0.5 means "more likely wrong than
+right", whatever the knowledge file.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -38,32 +37,29 @@ from router._common_words import COMMON_SYLLABLES
 from router.text import Normalized, Normalizer, fold
 from router.typos import TypoCorrector
 
-_FILLER = (  # Vietnamese particles, pronouns and politeness (as written); English function
-    # words (`many` must not be bent to `mang` by the typo corrector)
-    "ạ", "à", "ạh", "ah", "ak", "ơi", "ới", "ui", "ơ", "vậy", "vầy", "nhé", "nhá", "nha", "nhỉ",
-    "hả", "hở", "nè", "nhen", "shop", "ad", "admin", "sàn", "bên", "cho", "em", "e", "mình",
-    "tôi", "anh", "chị", "bạn", "tui", "tớ", "mik", "cháu", "bác", "xin", "chào", "thì", "là",
-    "với", "giúp", "giùm", "dùm", "hỏi", "chút", "xíu", "nhờ", "vui", "lòng", "vâng", "dạ",
-    "ok", "oke", "okay", "hello", "hi", "hey", "dear", "please", "pls", "thanks", "thank",
-    "you", "the", "a", "an", "i", "me", "my", "we", "our", "us", "your", "is", "are", "am",
-    "be", "been", "was", "were", "do", "does", "did", "of", "for", "to", "in", "on", "at",
-    "it", "its", "this", "that", "there", "what", "which", "who", "whom", "whose", "how",
-    "many", "much", "would", "could", "should", "will", "shall", "may", "might", "must",
-    "just", "still", "also", "have", "has", "had", "haven", "hasn", "isn", "aren", "doesn",
-    "didn", "wasn", "won", "t", "s", "m", "ll", "re", "ve", "d", "and", "or", "if", "so",
-    "some", "any", "get", "via", "with", "from", "about", "into", "by", "as", "than", "then",
-    "yet", "hers", "his", "her", "him", "they", "them", "their", "she", "he", "someone",
-)
+# Vietnamese particles, pronouns and politeness (as written); English function words (`many`
+# must not be bent to `mang` by the typo corrector)
+_FILLER = """
+    ạ à ạh ah ak ơi ới ui ơ vậy vầy nhé nhá nha nhỉ hả hở nè nhen shop ad admin sàn bên cho em e
+    mình tôi anh chị bạn tui tớ mik cháu bác xin chào thì là với giúp giùm dùm hỏi chút xíu nhờ
+    vui lòng vâng dạ ok oke okay hello hi hey dear please pls thanks thank you the a an i me my
+    we our us your is are am be been was were do does did of for to in on at it its this that
+    there what which who whom whose how many much would could should will shall may might must
+    just still also have has had haven hasn isn aren doesn didn wasn won t s m ll re ve d and or
+    if so some any get via with from about into by as than then yet hers his her him they them
+    their she he someone
+"""
 # Words typed without marks that are too often a real word to be dropped as filler:
 # `có`, `đã`, `mà`/`mã`, `ít`, `họ`, `đơn` (as `don`, English `don't`), `cần`, `máy`.
 _NOT_FILLER_UNMARKED = frozenset({"co", "da", "ma", "it", "ho", "don", "can", "may"})
-_STOP_WRITTEN = frozenset(_FILLER)
-_STOP_FOLDED = frozenset(fold(w) for w in _FILLER) - _NOT_FILLER_UNMARKED
+_STOP_WRITTEN = frozenset(_FILLER.split())
+_STOP_FOLDED = frozenset(fold(w) for w in _STOP_WRITTEN) - _NOT_FILLER_UNMARKED
 _SALUTATION = re.compile(r"^\s*(?:kính gửi|kinh gui|gửi|gui|chào|chao|xin chào|xin chao|dear|"
                          r"hi|hello)\b", re.IGNORECASE)
 _SIGN_OFF = re.compile(r"^\s*(?:trân trọng|tran trong|cảm ơn|cam on|xin cảm ơn|xin cam on|"
                        r"thanks|thank you|best|regards|kind regards|sincerely|cheers)\b",
                        re.IGNORECASE)
+_TONES = dict.fromkeys(map(ord, "\u0300\u0301\u0303\u0309\u0323"))  # as NFD writes them
 # A well-formed folded Vietnamese syllable: onset, one to three vowels, coda
 _SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
                        r"[aeiouy]{1,3}(?:ch|nh|ng|[cmnpt])?")
@@ -80,9 +76,8 @@ _SYNONYMS = (
     ("tài khoản", "account"), ("mật khẩu", "password", "pass"),
     ("đăng ký", "register", "registration", "sign up", "signup", "đăng kí"),
     ("đăng nhập", "login", "log in", "sign in"),
-    ("liên hệ", "contact", "get in touch", "reach", "liên lạc"),
-    ("hóa đơn", "invoice"), ("trả góp", "installment", "instalment"),
-    ("bảo hành", "warranty", "guarantee"),
+    ("liên hệ", "contact", "get in touch", "reach", "liên lạc"), ("hóa đơn", "invoice"),
+    ("trả góp", "installment", "instalment"), ("bảo hành", "warranty", "guarantee"),
     ("chính hãng", "authentic", "genuine", "hàng thật", "real"),
     ("hàng giả", "fake", "counterfeit", "hàng fake", "hàng nhái"),
     ("quà tặng", "gift", "present", "làm quà"),
@@ -90,14 +85,12 @@ _SYNONYMS = (
     ("khách sạn", "hotel", "resort"),
     ("đặt trước", "book ahead", "book", "reservation", "reserve", "đặt chỗ", "book trước"),
     ("tổng đài", "hotline", "call center", "phone number"),
-    ("hết hạn", "expire", "expiry", "expiration", "quá hạn"),
-    ("gia hạn", "extend", "extension"),
+    ("hết hạn", "expire", "expiry", "expiration", "quá hạn"), ("gia hạn", "extend", "extension"),
     ("thanh toán", "pay", "payment", "checkout"), ("tiền mặt", "cash"),
     ("ví điện tử", "e wallet", "ewallet", "wallet"),
     ("thế nào", "như thế nào", "kiểu gì", "ra sao", "cách nào", "bằng cách nào", "làm sao"),
-    ("bao lâu", "how long", "mấy ngày", "bao nhiêu ngày"),
-    ("địa chỉ", "address", "số nhà"), ("làm việc", "work", "working", "open", "opening"),
-    ("miễn phí", "free"), ("sai", "wrong"),
+    ("bao lâu", "how long", "mấy ngày", "bao nhiêu ngày"), ("địa chỉ", "address", "số nhà"),
+    ("làm việc", "work", "working", "open", "opening"), ("miễn phí", "free"), ("sai", "wrong"),
     ("nước ngoài", "abroad", "overseas", "international", "quốc tế"),
     ("đánh giá", "review", "rating"), ("xóa", "delete", "remove"),
     ("dữ liệu cá nhân", "personal data"), ("số lượng lớn", "bulk", "wholesale", "mua sỉ"),
@@ -106,17 +99,19 @@ _SYNONYMS = (
     ("tích điểm", "loyalty", "points", "điểm thưởng", "điểm tích lũy"),
     ("mua", "buy", "purchase", "bought"), ("bán", "sell", "sold"), ("cần", "need"),
     ("muốn", "want", "would like"), ("dùng", "use", "sử dụng", "xài", "redeem"),
-    ("nhận", "receive", "get"), ("gửi", "send", "sent"), ("đổi", "change"),
-    ("ngày", "day", "days"), ("tuần", "week"), ("tháng", "month"),
-    ("cửa hàng", "quán", "venue", "store", "cơ sở"), ("nhà hàng", "restaurant"),
-    ("giá", "price"), ("phí", "fee", "charge", "surcharge", "phụ thu", "phụ phí"),
-    ("điện thoại", "phone", "mobile"), ("đơn hàng", "order"), ("nhân viên", "staff"),
-    ("thẻ", "card"), ("xác nhận", "confirm", "confirmation"),
-    ("tình trạng", "status", "trạng thái"), ("ứng dụng", "app", "application"),
-    ("cuối tuần", "weekend"), ("ngày lễ", "holiday", "lễ tết"), ("hỗ trợ", "support"),
+    ("nhận", "receive", "get"), ("gửi", "send", "sent"), ("đổi", "change"), ("ngày", "day", "days"),
+    ("tuần", "week"), ("tháng", "month"), ("cửa hàng", "quán", "venue", "store", "cơ sở"),
+    ("nhà hàng", "restaurant"), ("giá", "price"),
+    ("phí", "fee", "charge", "surcharge", "phụ thu", "phụ phí"), ("điện thoại", "phone", "mobile"),
+    ("đơn hàng", "order"), ("nhân viên", "staff"), ("thẻ", "card"),
+    ("xác nhận", "confirm", "confirmation"), ("tình trạng", "status", "trạng thái"),
+    ("ứng dụng", "app", "application"), ("cuối tuần", "weekend"), ("ngày lễ", "holiday", "lễ tết"),
+    ("hỗ trợ", "support"),
 )
 # Fitted on tests/data/bot/questions.jsonl (top-1 right or not): see the module docstring.
-_CONF_BIAS, _CONF_COVERAGE, _CONF_MARGIN, _CONF_PHRASED = -3.4, 2.86, 4.2, 4.14
+_CONF_BIAS, _CONF_COVERAGE, _CONF_MARGIN, _CONF_PHRASED, _CONF_UNKNOWN = (
+    -1.74, 1.24, 6.6, 3.53, -2.57)
+_MARGIN_PRIOR = 2.0  # × the rarest word's IDF: a lone weak match has no real margin
 _K1, _B = 1.2, 0.75
 _PHRASED_RANK = 0.5  # an entry's BM25F score grows by half the share of its closest question
 _QUESTION_WEIGHT, _ANSWER_WEIGHT, _BIGRAM_WEIGHT = 1.0, 0.6, 1.0
@@ -137,7 +132,7 @@ class Entry:
 @dataclass(frozen=True, slots=True)
 class Hit:
     entry: Entry
-    score: float  # raw BM25F score
+    score: float  # BM25F, grown by the closest question's share
     confidence: float  # 0..1, from the content covered and the margin over the best rival
 
 
@@ -156,6 +151,13 @@ def _stem(token: str) -> str:
     if len(token) > 3 and token.endswith("s") and not token.endswith("ss"):
         return token[:-2] if token.endswith(("ches", "shes", "xes")) else token[:-1]
     return token
+
+
+@lru_cache(maxsize=65536)
+def _vowels(word: str) -> str:
+    """A word without its tone marks but with its vowels' own (`mưa` → `mưa`, `hòa` and
+    `hoà` → `hoa`): what tells words apart, whichever way the tone was typed."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", word).translate(_TONES))
 
 
 def _thesaurus() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
@@ -282,6 +284,7 @@ class KnowledgeBase:
     def __init__(self, entries: Sequence[Entry], normalizer: Normalizer) -> None:
         self.entries: tuple[Entry, ...] = tuple(entries)
         self._normalizer = normalizer
+        self._forms: dict[str, set[str]] = {}  # folded word → its vowels as the entries wrote it
         asked = [[self._terms(q) for q in e.questions] for e in self.entries]
         fields = [[([t for q in qs for t in q], _QUESTION_WEIGHT),
                    (self._terms(e.answer), _ANSWER_WEIGHT),
@@ -319,6 +322,10 @@ class KnowledgeBase:
         if not text:
             return []
         normalized = self._normalizer(text)
+        pairs = list(zip(normalized.words, normalized.tokens, strict=True))
+        if any(w != t for w, t in pairs):  # written with marks: its words say what they are
+            for word, token in pairs:
+                self._forms.setdefault(token, set()).add(_vowels(word))
         unigrams, bigrams = analyse(normalized.words, normalized.tokens)
         return unigrams + bigrams
 
@@ -329,7 +336,10 @@ class KnowledgeBase:
             body = letter_body(text.original)
             if body != text.original:
                 text = self._normalizer(body)
-        words, tokens = list(text.words), list(text.tokens)
+        forms = self._forms  # `mưa` (rain) is no `mua` (buy) the knowledge base wrote
+        words = list(text.words)
+        tokens = [t if w == t or t not in forms or _vowels(w) in forms[t] else f"{t}~"
+                  for w, t in zip(words, text.tokens, strict=True)]
         fixed = self._typos.correct(tokens)
         if fixed is not None:  # a real Vietnamese syllable is no typo (`chot` is `chốt`)
             pairs = [(w, t) if f == t or _SYLLABLE.fullmatch(t) else (f, f)
@@ -353,7 +363,6 @@ class KnowledgeBase:
         rows = [ids[t] for t in known.union(bigrams) if t in ids]
         if not rows or not self._n:
             return []
-        n = self._n
         covered = self._covers[[words[t] for t in known]].sum(axis=0)
         phrased = np.maximum.reduceat(covered, self._starts)
         ranked = self._weights[rows].sum(axis=0) * (1 + _PHRASED_RANK * phrased)
@@ -364,70 +373,28 @@ class KnowledgeBase:
         scores = ranked[order].tolist()
         if scores[0] <= 0:
             return []
-        mass = sum(idf[t] for t in known) + self._unknown_idf * len(set(unigrams) - known)
+        unknown = self._unknown_idf * len(set(unigrams) - known)
+        mass = sum(idf[t] for t in known) + unknown or 1.0
         hits: list[Hit] = []
         for position, (index, score) in enumerate(zip(order[:limit], scores, strict=False)):
             if score <= 0:
                 break
             rival = (scores[1] if len(scores) > 1 else 0.0) if position == 0 else scores[0]
-            confidence = _confidence(float(covered[index]) / (mass or 1.0),
-                                     (score - rival) / score, float(phrased[index]))
+            margin = (score - rival) / (score + _MARGIN_PRIOR * self._unknown_idf)
+            confidence = _confidence(float(covered[index]) / mass, margin,
+                                     float(phrased[index]), unknown / mass)
             if hits:  # a runner-up is never surer than the winner
                 confidence = min(confidence, hits[0].confidence)
             hits.append(Hit(self.entries[index], score, confidence))
         return hits
 
 
-def _confidence(coverage: float, margin: float, phrased: float) -> float:
+def _confidence(coverage: float, margin: float, phrased: float, unknown: float) -> float:
     """Probability that the entry answers the question, from the share of the message's
     content the entry explains, the margin over the rival (negative for an entry that is
-    not the best, so only the best can be confident) and the share of the closest example
-    question the message repeats. All three are ratios, so they mean the same whatever the
-    size of the knowledge base."""
+    not the best, so only the best can be confident), the share of the closest example
+    question the message repeats, and the share of the message the knowledge base has no
+    word for. All are ratios: they mean the same whatever the size of the knowledge base."""
     z = (_CONF_BIAS + _CONF_COVERAGE * coverage + _CONF_MARGIN * margin
-         + _CONF_PHRASED * phrased)
+         + _CONF_PHRASED * phrased + _CONF_UNKNOWN * unknown)
     return round(1.0 / (1.0 + math.exp(-z)), 4)
-
-
-def parse_entries(raw: object) -> list[Entry]:
-    """Entries from the knowledge file's parsed YAML; a ValueError names the entry and the
-    problem, so a manager's mistake is found at start, not when a customer asks."""
-    if not isinstance(raw, list):
-        raise ValueError("the knowledge file must be a list of entries")
-    entries: list[Entry] = []
-    seen: set[str] = set()
-    for position, item in enumerate(raw, 1):
-        where = f"entry {position}"
-        if not isinstance(item, Mapping):
-            raise ValueError(f"{where}: must be a mapping with id, questions and answer")
-        entry_id = item.get("id")
-        if not isinstance(entry_id, str) or not entry_id.strip():
-            raise ValueError(f"{where}: needs an id")
-        where = f"entry {entry_id!r}"
-        if entry_id in seen:
-            raise ValueError(f"{where}: the id is used twice")
-        seen.add(entry_id)
-        unknown = set(item) - {"id", "questions", "answer", "answer_en", "channels", "tags"}
-        if unknown:
-            raise ValueError(f"{where}: unknown keys {', '.join(sorted(map(str, unknown)))}")
-        questions = _strings(item.get("questions"), where, "questions")
-        if not questions:
-            raise ValueError(f"{where}: needs at least one question")
-        answer, answer_en = item.get("answer"), item.get("answer_en")
-        if not isinstance(answer, str) or not answer.strip():
-            raise ValueError(f"{where}: needs an answer")
-        if answer_en is not None and (not isinstance(answer_en, str) or not answer_en.strip()):
-            raise ValueError(f"{where}: answer_en must be text")
-        entries.append(Entry(entry_id, questions, answer.strip(),
-                             answer_en.strip() if answer_en else None,
-                             _strings(item.get("channels"), where, "channels"),
-                             _strings(item.get("tags"), where, "tags")))
-    return entries
-
-
-def _strings(value: object, where: str, key: str) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError(f"{where}: {key} must be a list of non-empty texts")
-    return tuple(v.strip() for v in value)

@@ -22,15 +22,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from router import Classifier, Context, SupplierEntry, fold
-from router.bot import BotDecision, OrderStatus, code_candidates, decide
-from router.knowledge import KnowledgeBase, parse_entries
+from router.bot import BotDecision, OrderStatus, code_candidates, decide, split_codes
+from router.knowledge import KnowledgeBase
 from switchboard.settings import load_settings
 from switchboard.ticket_rules.classification import build_classifier
+from switchboard.ticket_rules.knowledge_file import parse
 from tickets.catalog import parse_suppliers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,17 +83,14 @@ class Facts:
 
 
 def facts_for(text: str, writer: str, orders: Mapping[str, Held]) -> Facts:
+    """The writer's own orders named in the text, the foreign codes (someone else's order,
+    or no order at all), and the writer's open orders, as the pipeline's lookups give them."""
     key = writer_key(writer)
-    own: dict[str, OrderStatus] = {}
-    foreign: list[str] = []
-    for code in code_candidates(text):
-        held = orders.get(code)
-        if held is not None and key in held.owners:
-            own[code] = held.status
-        else:
-            foreign.append(code)
+    candidates = code_candidates(text)
+    held = {c for c in candidates if c in orders}
+    mine, foreign = split_codes(text, held, {c for c in held if key in orders[c].owners})
     open_orders = [h.status for h in orders.values() if key in h.owners and h.status.status in OPEN]
-    return Facts(own, foreign, open_orders)
+    return Facts({c: orders[c].status for c in mine}, foreign, open_orders)
 
 
 @cache
@@ -106,8 +103,7 @@ def classifier() -> Classifier:
 
 @cache
 def knowledge() -> KnowledgeBase:
-    entries = parse_entries(yaml.safe_load(KNOWLEDGE.read_text(encoding="utf-8")))
-    return KnowledgeBase(entries, classifier().normalizer)
+    return KnowledgeBase(parse(KNOWLEDGE), classifier().normalizer)
 
 
 def run(line: Mapping[str, Any], orders: Mapping[str, Held], text: str | None = None,

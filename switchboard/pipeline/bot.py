@@ -65,7 +65,7 @@ def turn(ctx: Context, conn: Connection, message: InboundMessage, who: Customer,
          now: datetime) -> Decision:
     """The decision as the bot leaves it (the same object when the bot has no part)."""
     mode = ctx.settings.bot.mode(message.channel.value)
-    if (ctx.knowledge is None or mode == "off" or message.is_history
+    if (ctx.knowledge is None or mode == "off" or message.is_history or not ctx.acknowledge
             or sender.supplier_id is not None or decision.action not in ("created", "joined")):
         return decision
     if message.channel is Channel.EMAIL and ctx.acknowledger.why_not_automatic(conn, message,

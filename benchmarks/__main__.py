@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 
 from benchmarks import (
+    bench_bot,
     bench_classify,
     bench_email,
     bench_pipeline,
@@ -35,7 +36,7 @@ BENCHES = {"calibrate": calibrate, "classify": bench_classify.main,
            "pipeline": bench_pipeline.main, "email": bench_email.main,
            "webhooks": bench_webhooks.main, "sla": bench_sla.main,
            "scale": bench_scale.main, "privacy": bench_privacy.main,
-           "search": bench_search.main}
+           "search": bench_search.main, "bot": bench_bot.main}
 
 if __name__ == "__main__":
     chosen = [a for a in sys.argv[1:] if a in BENCHES] or list(BENCHES)

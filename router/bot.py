@@ -122,7 +122,8 @@ _CUES = _Cues({
         "nói chuyện với nhân viên", "nói chuyện với người", "nc với nhân viên",
         "chat với nhân viên", "chat với người thật", "nhắn với nhân viên", "cần nhân viên",
         "nhân viên liên hệ", "nhân viên nào online", "nhân viên … trực", "có ai trực",
-        "ai là người", "hỗ trợ trực tiếp", "tư vấn trực tiếp", "trao đổi trực tiếp",
+        "ai là người", "có ai trả lời", "có ai ở đó", "có ai không", "hỗ trợ trực tiếp",
+        "tư vấn trực tiếp", "trao đổi trực tiếp",
         "gọi lại cho", "trả lời tự động", "nói chuyện với bot", "nói chuyện với máy",
         "không phải bot", "talk to a human", "talk to a person", "speak to a human",
         "speak to a person", "speak to someone", "talk to someone", "real person",
@@ -169,7 +170,9 @@ _CUES = _Cues({
         "mà cũng bán", "có làm việc không đấy", "có muốn bán không", "có quản lý không",
         "không ai trả lời", "không ai bắt máy", "không ai nghe máy", "thái độ", "cộc lốc",
         "cúp máy", "hàng giả mà", "báo công an", "bóc phốt", "1 sao", "một sao", "ức chế",
-        "mãi chưa", "mãi không", "sao … vẫn chưa", "sao … vẫn không", "unacceptable", "scam",
+        "bắt chờ", "mãi chưa", "mãi không", "sao … vẫn chưa", "sao … vẫn không", "vẫn chưa thấy",
+        "vẫn chưa nhận", "vẫn chưa giao", "vẫn chưa được", "vẫn không thấy", "vẫn không nhận",
+        "chưa thấy đâu", "unacceptable", "scam",
         "terrible", "worst", "ridiculous", "disappointed", "complaint", "money back",
         "without any notice", "without notice", "why was", "why did", "why has", "why have",
         "why haven t", "why hasn t", "still not", "still haven t", "still hasn t",
@@ -190,10 +193,16 @@ _ANGRY = re.compile(r"\?\s*\?|[\U0001F620\U0001F621\U0001F624\U0001F92C]")
 _ASKING_WORDS = frozenset({"nếu", "lỡ", "cách", "muốn", "mấy", "nào", "gì", "đâu", "bn", "how",
                            "what", "when", "where", "which", "who", "does"})
 _ASKING_FOLDED = frozenset(fold(w) for w in _ASKING_WORDS)
+# what went wrong: a bare request (`xóa tài khoản`) is not a complaint, `hàng bị vỡ` is
+_PROBLEM_WORDS = frozenset({
+    "bị", "chưa", "không", "chẳng", "chả", "hỏng", "hư", "lỗi", "vỡ", "móp", "sai", "nhầm",
+    "thiếu", "mất", "chậm", "trễ", "muộn", "giả", "fake", "bẩn", "dơ", "hôi", "thối", "nguội",
+    "kém", "dở", "bắt", "not", "no", "never", "broken", "wrong", "late", "missing", "damaged",
+    "didn", "doesn", "hasn", "haven", "cannot", "isn", "wasn", "won"})
+_PROBLEM_FOLDED = frozenset(fold(w) for w in _PROBLEM_WORDS)
 # a message ending in one of these asks (`… toàn quốc không ad`, `… hả shop`) or is polite
 _QUESTION_ENDS = frozenset({"khong", "chua", "vay", "ha", "nhi", "a", "nhe", "ak", "ah", "z",
                             "v", "ad", "shop", "nha"})
-_NARRATIVE_WORDS = 5  # a complaint says what went wrong; shorter is a terse question
 
 
 def _any_word(text: Normalized, written: frozenset[str], folded: frozenset[str]) -> bool:
@@ -237,8 +246,9 @@ def asks_order_status(text: Normalized, *, has_code: bool = False) -> bool:
 def is_complaint(prepared: Prepared, classification: Classification) -> bool:
     """A complaint, which the bot never answers: the writer sounds aggrieved (`làm ăn`,
     `lừa đảo`, `tại sao`, `??`, days lost: `3 tuần chưa thấy`, or a message opening with an
-    accusing `sao`), or the classifier found a complaint and the message does not merely
-    ask what to do (`lỡ quán không nhận voucher thì làm sao`, `hoàn tiền mất bao lâu`)."""
+    accusing `sao`), or the classifier found a complaint, the message says what went wrong
+    (`hàng bị vỡ`, `giao chậm`) and it does not merely ask what to do (`lỡ quán không nhận
+    voucher thì làm sao`, `hoàn tiền mất bao lâu`)."""
     text = prepared.text
     found = _CUES.found(text.padded)
     words = _content(text)
@@ -250,7 +260,7 @@ def is_complaint(prepared: Prepared, classification: Classification) -> bool:
     asking = (prepared.question or "?" in text.original or "asking" in found
               or _any_word(text, _ASKING_WORDS, _ASKING_FOLDED)
               or (len(text.tokens) > 1 and text.tokens[-1] in _QUESTION_ENDS))
-    return not asking and len(words) >= _NARRATIVE_WORDS
+    return not asking and _any_word(text, _PROBLEM_WORDS, _PROBLEM_FOLDED)
 
 
 # A code is a token of letters and digits (inner `-`, `/`, `.` allowed) with a run of four

@@ -64,10 +64,27 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    """The shipped configuration with the rules alone: these tests are about what the rules
+    and the pipeline do, word by word; the text model's part is tested on its own
+    (tests/test_model.py), through the command line (tests/test_cli.py) and on the labelled
+    sets (`make test` runs benchmarks/classify_accuracy.py with it)."""
     return load_settings(CONFIG, environ={"SWITCHBOARD_ADMIN_TOKEN": "admin-secret",
                                           "SWITCHBOARD_AGENT_TOKEN": "agent-secret",
                                           "SWITCHBOARD_SECRET": "test-secret"},
-                         overrides={"database.url": database_url})
+                         overrides={"database.url": database_url, "classifier.model": "off"})
+
+
+@pytest.fixture(scope="session")
+def rules_only_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """config.yaml with `classifier.model: off`, for tests that run the command line."""
+    import yaml
+
+    data = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    data.setdefault("classifier", {})["model"] = "off"
+    path = tmp_path_factory.mktemp("config") / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                    encoding="utf-8")
+    return path
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ def test_a_correction_is_kept_exported_counted_and_erased(client: TestClient,
             message("c2", "App báo lỗi khi đăng nhập bằng số điện thoại", channel="phone",
                     sender="0912000222", when=now))
     with runtime.db.write() as conn:
-        actions.reclassify(conn, runtime.settings, 1, "service", "delivery", "lan", now)
+        actions.reclassify(conn, runtime.settings, 1, "supplier", None, "lan", now)
     moved = client.post("/api/tickets/MC-2/reclassify",
                         json={"category": "service", "topic": "other"}, headers=ADMIN)
     assert moved.status_code == 200, moved.text
@@ -51,10 +51,9 @@ def test_a_correction_is_kept_exported_counted_and_erased(client: TestClient,
     with runtime.db.read() as conn:
         lines = list(corrections.examples(conn))
     assert [(x["expected"]["category"], x["expected"]["topic"], x["corrected"]["via"])
-            for x in lines] == [("service", "delivery", "slack"), ("service", "other", "api")]
+            for x in lines] == [("supplier", None, "slack"), ("service", "other", "api")]
     assert lines[0]["text"].startswith("Mình muốn hỏi") and "router" in lines[0]
-    assert lines[0]["router"]["category"] != "service" or lines[0]["router"]["topic"] != \
-        "delivery"
+    assert lines[0]["router"]["category"] != "supplier"
 
     day = now.astimezone(runtime.settings.zone).date()
     with runtime.db.read() as conn:

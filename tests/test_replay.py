@@ -55,10 +55,10 @@ def history(runtime: Runtime, catalog: Database, clock: ManualClock) -> Runtime:
 
 
 @pytest.fixture
-def candidate(tmp_path: Path) -> Path:
+def candidate(tmp_path: Path, rules_only_config: Path) -> Path:
     """The shipped config with `product_broken` removed and late deliveries sent to
-    customer care instead of logistics."""
-    data = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    customer care instead of logistics (the rules alone, as in `history`)."""
+    data = yaml.safe_load(rules_only_config.read_text(encoding="utf-8"))
     data["rules"] = [r for r in data["rules"] if r["name"] != "product_broken"]
     data["routing"]["by_topic"]["delivery"] = "customer_care"
     path = tmp_path / "new.yaml"
@@ -66,9 +66,17 @@ def candidate(tmp_path: Path) -> Path:
     return path
 
 
+RULES_ONLY: list[Path] = []  # config.yaml with the rules alone, as the history was made
+
+
+@pytest.fixture(autouse=True)
+def _rules_only(rules_only_config: Path) -> None:
+    RULES_ONLY[:] = [rules_only_config]
+
+
 def sb(rt: Runtime, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--config", str(CONFIG), "--db", rt.settings.database.url,
-                                     "rules", "replay", *args])
+    return CliRunner().invoke(main, ["--config", str(RULES_ONLY[0]), "--db",
+                                     rt.settings.database.url, "rules", "replay", *args])
 
 
 def snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:

@@ -32,7 +32,7 @@ class Reclassified(BaseModel):
 
 
 @router.post("/api/tickets/{ref}/reclassify", response_model=Reclassified,
-             responses=problems(401, 404, 409, 422))
+             responses=problems(400, 401, 404, 409, 422))
 def reclassify(request: Request, ref: Ref, body: ReclassifyIn, caller: Caller
                ) -> Reclassified:
     """409 when the ticket already has that category and topic. A `topic` is kept for

@@ -257,7 +257,7 @@ async def test_slash_commands_log_a_call_and_show_a_customer(desk: Desk) -> None
 async def test_round_robin_skips_full_agents(desk: Desk) -> None:
     for n in range(3):
         await complaint(desk, mid=f"m_rr{n}", psid=f"99{n}",
-                        text=f"Voucher buffet Sen Tây Hồ lỗi lần {n}, đơn DH2522086{n}")
+                        text=f"Nhà hàng Sen Tây Hồ không nhận voucher buffet, đơn DH2522086{n}")
     assert [ticket_field(desk, "assignee", t) for t in (1, 2, 3)] == ["lan", "minh", "lan"]
 
 

@@ -205,6 +205,20 @@ _QUESTION_ENDS = frozenset({"khong", "chua", "vay", "ha", "nhi", "a", "nhe", "ak
                             "v", "ad", "shop", "nha"})
 
 
+VAGUE = 5  # distinct words under which a message that asks nothing is not answered
+
+
+def _asks(prepared: Prepared) -> bool:
+    """A question mark, a yes/no frame, an asking word (`cách`, `mấy`, `how`) or a
+    questioning last word: the message asks something. A few words that ask nothing (a
+    subject line, `Yêu cầu số 7`) are not a question the bot should guess at."""
+    text = prepared.text
+    content = _content(text)
+    return ("?" in text.original or prepared.question
+            or _any_word(text, _ASKING_WORDS, _ASKING_FOLDED)
+            or bool(text.tokens and text.tokens[-1] in _QUESTION_ENDS and content))
+
+
 def _any_word(text: Normalized, written: frozenset[str], folded: frozenset[str]) -> bool:
     """One of these syllables, judged as written when the writer used marks (`máy`, a
     machine, is not `mấy`, how many), else by its folded form."""
@@ -351,6 +365,8 @@ def decide(prepared: Prepared, classification: Classification, kb: KnowledgeBase
         return BotDecision("handover", None, 1.0, "complaint")
     if asks_order_status(text, has_code=bool(orders_in_text or foreign_codes)):
         return _order_status(mode, orders_in_text, foreign_codes, own_open_orders)
+    if not _asks(prepared) and len({t for t in _content(text) if not t.isdigit()}) < VAGUE:
+        return BotDecision("handover", None, 0.0, "low_confidence")  # `Yêu cầu số 7`
     hits = kb.search(text, channel, limit=1)
     if hits and hits[0].confidence >= threshold:
         return BotDecision("answer", "faq", hits[0].confidence, None, entry=hits[0].entry)

@@ -29,7 +29,9 @@ def search_page(conn: Connection, value: str, where: Any, limit: int, offset: in
     seen = set(found)
     query = search.parse(value)
     below: int | None = None
-    scanned, step, exhausted = 0, min(CHUNK, 4 * wanted), query is None
+    # the first step asks for little more than the page: a common pair's messages are
+    # found near the newest, and each row asked for is a row the index walk must find
+    scanned, step, exhausted = 0, min(CHUNK, wanted + wanted // 4), query is None
     while not exhausted and len(found) < wanted and scanned < MAX_SCANNED:
         assert query is not None
         rows = search.newest_matching(conn, query, below, step, where)

@@ -82,9 +82,8 @@ def turn(ctx: Context, conn: Connection, message: InboundMessage, who: Customer,
     if chosen.action == "answer":
         return _answered(ctx, conn, message, decision, chosen, lang, now)
     reason = chosen.reason or "low_confidence"
-    if head is None:  # a new ticket: people have it from the start, as ever
-        entries = [*decision.entries, bot_state.declined(reason)]
-        store.update_ticket(conn, decision.ticket.id, {"bot_state": "handed_over"})
+    if head is None:  # a new ticket: people have it from the start, as ever (its bot_state
+        entries = [*decision.entries, bot_state.declined(reason)]  # stays empty: no UPDATE)
         return dataclasses.replace(decision, entries=entries,
                                    bot=BotTurn(chosen, None, None, lang))
     entries = bot_state.hand_over(conn, ctx.sla, decision.ticket.id, reason, "bot", now)

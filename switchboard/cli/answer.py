@@ -19,8 +19,7 @@ import click
 import orjson
 
 from router import Normalizer
-from switchboard.cli.commands import contacts_of, id_of
-from switchboard.intake.message import BadMessage, parse_message
+from switchboard.cli.commands import contacts_of, message_lines
 from switchboard.pipeline import bot
 from switchboard.pipeline.context import Context
 from switchboard.pipeline.runner import Pipeline
@@ -58,19 +57,10 @@ def answer_lines(settings: Settings, db: Database, lines: IO[str], out: IO[str],
     ctx = pipeline.context
     if knowledge is not None:
         ctx = _with(ctx, knowledge)
-    failures = 0
+    bad: list[int] = []
     with db.read() as conn:
         classifier = ctx.classifiers.get(conn)
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                message = parse_message(line, settings.tickets.max_text_chars)
-            except BadMessage as exc:
-                failures += 1
-                out.write(orjson.dumps({"line": number, "id": id_of(line),
-                                        "error": str(exc)}).decode() + "\n")
-                continue
+        for message in message_lines(lines, settings.tickets.max_text_chars, out, bad):
             kind, value = sender_identity(message.channel, message.sender)
             supplier = sender_supplier(classifier, kind, value)
             bought = orders_for_contacts(conn, *contacts_of(conn, kind, value))
@@ -93,7 +83,7 @@ def answer_lines(settings: Settings, db: Database, lines: IO[str], out: IO[str],
                 "faq_id": chosen.faq_id, "order_code": chosen.order_code, "text": text,
                 "confidence": round(chosen.confidence, 3), "reason": chosen.reason,
             }).decode() + "\n")
-    return failures
+    return len(bad)
 
 
 def _with(ctx: Context, knowledge: KnowledgeFile) -> Context:

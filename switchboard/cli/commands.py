@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,23 +34,29 @@ from tickets.messages import InboundMessage
 from tickets.refs import parse_ref
 
 
+def message_lines(lines: IO[str], limit: int, out: IO[str], bad: list[int]
+                  ) -> Iterator[MessageIn]:
+    """The message of each JSON line; a bad line is answered `{"line", "id", "error"}` on
+    `out` (its number added to `bad`) and the rest go on (`classify`, `answer`)."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield parse_message(line, limit)
+        except BadMessage as exc:
+            bad.append(number)
+            out.write(orjson.dumps({"line": number, "id": id_of(line),
+                                    "error": str(exc)}).decode() + "\n")
+
+
 def classify_lines(settings: Settings, db: Database, lines: IO[str], out: IO[str]) -> int:
     """Classify each JSON line; a bad line yields `{"id", "error"}` and the rest go on."""
-    failures = 0
     table = routing_table(settings)
     limit = settings.tickets.max_text_chars
     with db.read() as conn:
         classifier = build_classifier(settings, supplier_entries(conn))
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                message = parse_message(line, limit)
-            except BadMessage as exc:
-                failures += 1
-                out.write(orjson.dumps({"line": number, "id": id_of(line),
-                                        "error": str(exc)}).decode() + "\n")
-                continue
+        bad: list[int] = []
+        for message in message_lines(lines, limit, out, bad):
             kind, value = sender_identity(message.channel, message.sender)
             supplier = sender_supplier(classifier, kind, value)
             phones, emails = contacts_of(conn, kind, value)
@@ -69,7 +75,7 @@ def classify_lines(settings: Settings, db: Database, lines: IO[str], out: IO[str
                                  "probability": result.model.probability,
                                  "terms": list(result.model.terms)}
             out.write(orjson.dumps(answer).decode() + "\n")
-    return failures
+    return len(bad)
 
 
 def contacts_of(conn: Any, kind: str, value: str) -> tuple[list[str], list[str]]:

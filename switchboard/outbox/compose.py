@@ -14,11 +14,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from switchboard import channels
 from switchboard.settings import Settings
 from tickets import outbox, store
+from tickets.fastsql import FastSelect
 from tickets.messages import Channel, OutboundMessage
 from tickets.refs import format_ref, reply_token
 from tickets.schema import messages, tickets
@@ -43,32 +44,45 @@ def clean_subject(subject: str) -> str:
     return _SUBJECT_PREFIX.sub("", one_line).strip()
 
 
+# Every automatic answer is composed on the pipeline's hot path: these run on the cursor.
+_EMAIL_ROWS = FastSelect(
+    select(messages.c.direction, messages.c.external_id, messages.c.author_kind,
+           messages.c.meta)
+    .where(messages.c.ticket_id == bindparam("ticket_id"),
+           messages.c.channel == Channel.EMAIL.value)
+    .order_by(messages.c.id))
+_TICKET_SUBJECT = FastSelect(select(tickets.c.subject)
+                             .where(tickets.c.id == bindparam("ticket_id")))
+_TICKET_CHANNEL = FastSelect(select(tickets.c.channel)
+                             .where(tickets.c.id == bindparam("ticket_id")))
+_LAST_INBOUND = FastSelect(
+    select(messages.c.meta, messages.c.created_at)
+    .where(messages.c.ticket_id == bindparam("ticket_id"), messages.c.direction == "in",
+           messages.c.channel == bindparam("channel"))
+    .order_by(messages.c.id.desc()).limit(1))
+
+
 def email_thread(conn: Connection, settings: Settings, ticket_id: int) -> EmailThread | None:
     """Who to answer and how to thread, from the ticket's email messages."""
-    rows = conn.execute(
-        select(messages.c.direction, messages.c.external_id, messages.c.author,
-               messages.c.author_kind, messages.c.meta, messages.c.subject)
-        .where(messages.c.ticket_id == ticket_id, messages.c.channel == Channel.EMAIL.value)
-        .order_by(messages.c.id)
-    ).all()
     # Only the writer's own mail says where answers go: robots and our own addresses'
     # mail (kept on the ticket as "system"), and a supplier's answer to the desk, are on
     # the ticket too, and an answer to them would reach the wrong person.
-    rows = [r for r in rows if r.direction == "out" or (
-        r.author_kind != "system" and not (r.meta or {}).get("to_desk"))]
-    inbound = [r for r in rows if r.direction == "in"]
+    rows = [(direction, external_id, meta or {}) for direction, external_id, author_kind, meta
+            in _EMAIL_ROWS.all(conn, {"ticket_id": ticket_id})
+            if direction == "out" or (author_kind != "system"
+                                      and not (meta or {}).get("to_desk"))]
+    inbound = [r for r in rows if r[0] == "in"]
     if not inbound:
         return None
-    last = inbound[-1]
-    meta = last.meta or {}
+    _, last_id, meta = inbound[-1]
     mailbox = meta.get("recipient") or _default_mailbox(settings)
     names = {m.address.lower(): m.name for m in settings.email.mailboxes}
-    subject = conn.execute(select(tickets.c.subject)
-                           .where(tickets.c.id == ticket_id)).scalar() or ""
-    references = tuple(dict.fromkeys(r.external_id for r in rows if r.external_id))[-20:]
+    found = _TICKET_SUBJECT.first(conn, {"ticket_id": ticket_id})
+    subject = (found[0] if found else None) or ""
+    references = tuple(dict.fromkeys(r[1] for r in rows if r[1]))[-20:]
     return EmailThread(mailbox=mailbox, mailbox_name=names.get(mailbox.lower(), ""),
                        customer_address=meta.get("reply_to") or meta.get("from") or "",
-                       subject=subject, in_reply_to=last.external_id, references=references)
+                       subject=subject, in_reply_to=last_id, references=references)
 
 
 def _default_mailbox(settings: Settings) -> str:
@@ -135,8 +149,8 @@ def compose_reply(conn: Connection, settings: Settings, secret: bytes, ticket_id
                   now: datetime | None = None, automatic: bool = False) -> OutboundMessage:
     """An answer on the channel the customer wrote on: an agent's, or the bot's
     (`automatic`: marked so on email, so the customer's autoresponder keeps quiet)."""
-    channel = conn.execute(select(tickets.c.channel)
-                           .where(tickets.c.id == ticket_id)).scalar()
+    found = _TICKET_CHANNEL.first(conn, {"ticket_id": ticket_id})
+    channel = found[0] if found else None
     if channel == Channel.EMAIL.value:
         thread = email_thread(conn, settings, ticket_id)
         if thread is None or not thread.customer_address:
@@ -147,19 +161,16 @@ def compose_reply(conn: Connection, settings: Settings, secret: bytes, ticket_id
     if conversation is None:
         raise CannotReply(f"a {channel} ticket is answered outside Switchboard "
                           "(call the customer back, or answer on another channel)")
-    last = conn.execute(
-        select(messages.c.meta, messages.c.created_at)
-        .where(messages.c.ticket_id == ticket_id, messages.c.direction == "in",
-               messages.c.channel == channel)
-        .order_by(messages.c.id.desc()).limit(1)).first()
+    last = _LAST_INBOUND.first(conn, {"ticket_id": ticket_id, "channel": channel})
     if last is None:
         raise CannotReply(f"the ticket has no {channel} message from the customer to answer")
+    last_meta, last_at = last
     window = conversation.reply_window
-    if window is not None and now is not None and now - last.created_at > window:
-        hours = (now - last.created_at).total_seconds() / 3600
+    if window is not None and now is not None and now - last_at > window:
+        hours = (now - last_at).total_seconds() / 3600
         raise CannotReply(f"outside {conversation.label}'s {window.total_seconds() / 3600:.0f}"
                           f"-hour window: the customer last wrote {hours:.0f} hours ago, so "
                           f"{conversation.label} would refuse the answer; ask them to write "
                           "again, or answer on another channel")
-    return compose_chat(settings, ticket_id, Channel(channel), dict(last.meta or {}), text,
+    return compose_chat(settings, ticket_id, Channel(channel), dict(last_meta or {}), text,
                         automatic=automatic)

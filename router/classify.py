@@ -128,7 +128,19 @@ class Classifier:
                         tuple(self.catalog.find(normalized)),
                         is_yes_no_question(normalized))
 
-    def classify(self, prepared: Prepared, context: Context) -> Classification:
+    def classify_many(self, items: Sequence[tuple[Prepared, Context]]
+                      ) -> list[Classification]:
+        """`classify` for a batch: the model reads all the texts in one pass (the same
+        answers as one by one, at about half the model's cost per message)."""
+        if self.model is None:
+            return [self.classify(p, c) for p, c in items]
+        predictions = self.model.predict_many([p.text for p, _ in items])
+        return [self.classify(p, c, prediction)
+                for (p, c), prediction in zip(items, predictions, strict=True)]
+
+    def classify(self, prepared: Prepared, context: Context,
+                 prediction: Prediction | None = None) -> Classification:
+        """`prediction`: the model's reading of this text, when a batch already made it."""
         sender_kind = "supplier" if context.sender_supplier_id else "customer"
         entities = set()
         if prepared.entities.order_codes:
@@ -161,7 +173,8 @@ class Classifier:
                 if category == "service" else None
         else:
             category, topic, confidence, fallback, opinion = self._combine(
-                prepared, evaluation.scores, evaluation.topic_scores)
+                prediction or self.model.predict(prepared.text), evaluation.scores,
+                evaluation.topic_scores)
         supplier_id, source = self._supplier(prepared, context, category, topic)
         chosen = evaluation.departments.get(category) or evaluation.departments.get(None)
         return Classification(
@@ -180,7 +193,7 @@ class Classifier:
             model=opinion,
         )
 
-    def _combine(self, prepared: Prepared, scores: Mapping[str, float],
+    def _combine(self, prediction: Prediction, scores: Mapping[str, float],
                  topic_scores: Mapping[str, float]
                  ) -> tuple[str, str | None, float, bool, ModelOpinion]:
         """Rules and model together: each category's log-probability under the model plus
@@ -190,7 +203,6 @@ class Classifier:
         calibrated on a fold the model was not fitted on. Below the threshold, the fallback
         category, as without a model. (A strong rule never gets here: it decides alone.)"""
         assert self.model is not None
-        prediction = self.model.predict(prepared.text)
         mix = self.model.mix
         by_category = prediction.of_category()
         logits = {c: math.log(by_category.get(c, 0.0) + 1e-6) + mix * scores.get(c, 0.0)

@@ -18,8 +18,9 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from router.text import Normalized
 LABELS = ("product", "supplier", "service/delivery", "service/payment", "service/account",
           "service/other", "supplier_platform", "inquiry")
 MAX_FEATURES = 400  # of one message: a long mail is judged on its start
+_CACHE_LIMIT = 500_000  # syllables and pairs whose weight rows are remembered
 
 
 @lru_cache(maxsize=200_000)
@@ -44,6 +46,20 @@ def _token_features(token: str) -> tuple[str, ...]:
         return (f"u:{token}",)
     padded = f"<{token}>"
     return (f"u:{token}", *(f"c:{padded[i:i + 3]}" for i in range(len(padded) - 2)))
+
+
+class _RowCache(dict[Any, Any]):
+    """Weight rows by syllable (a tuple) or by syllable pair (one row, -1 when the model
+    has none), worked out on the first lookup: `map(cache.__getitem__, ...)` then runs in
+    C for every syllable seen before."""
+
+    def __init__(self, compute: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self._compute = compute
+
+    def __missing__(self, key: Any) -> Any:
+        value = self[key] = self._compute(key)
+        return value
 
 
 def features(text: Normalized) -> list[str]:
@@ -64,7 +80,7 @@ class Prediction:
     """The model's verdict on one message. `terms` (the words that weighed most for the
     likeliest label) are worked out only when asked for: most messages never show them."""
 
-    __slots__ = ("label", "probabilities", "_model", "_rows", "_terms")
+    __slots__ = ("label", "probabilities", "_model", "_rows", "_terms", "_by_category")
 
     def __init__(self, label: str, probabilities: dict[str, float], model: TextModel,
                  rows: NDArray[np.intp]) -> None:
@@ -72,6 +88,7 @@ class Prediction:
         self.probabilities = probabilities  # per label, calibrated
         self._model, self._rows = model, rows
         self._terms: tuple[str, ...] | None = None
+        self._by_category: dict[str, float] | None = None
 
     @property
     def terms(self) -> tuple[str, ...]:
@@ -84,11 +101,14 @@ class Prediction:
         return self.label.split("/")[0]
 
     def of_category(self) -> dict[str, float]:
-        found: dict[str, float] = {}
-        for label, p in self.probabilities.items():
-            category = label.split("/")[0]
-            found[category] = found.get(category, 0.0) + p
-        return found
+        """Per category (the service topics summed); worked out once."""
+        if self._by_category is None:
+            found: dict[str, float] = {}
+            for label, p in self.probabilities.items():
+                category = label.partition("/")[0]
+                found[category] = found.get(category, 0.0) + p
+            self._by_category = found
+        return self._by_category
 
 
 class TextModel:
@@ -107,10 +127,31 @@ class TextModel:
         self.temperature = temperature
         self.mix = mix
         self.meta = meta or {}
+        index = self.index
+        self._token_rows = _RowCache(lambda token: tuple(
+            i for i in map(index.get, _token_features(token)) if i is not None))
+        self._pair_rows = _RowCache(lambda pair: index.get(f"b:{pair[0]}_{pair[1]}", -1))
 
     def _rows(self, feats: Iterable[str]) -> NDArray[np.intp]:
         get = self.index.get
-        return np.array([i for i in map(get, feats) if i is not None], dtype=np.intp)
+        return np.array(sorted(i for i in map(get, feats) if i is not None), dtype=np.intp)
+
+    def rows_of(self, text: Normalized) -> NDArray[np.intp]:
+        """The weight rows of the message's features, sorted: the same rows as
+        `_rows(features(text))`, found through per-syllable and per-pair caches of row
+        numbers (filled on first sight, see `_RowCache`), so a message costs a few
+        dictionary lookups made in C instead of building and hashing feature strings."""
+        tokens = text.tokens[:MAX_FEATURES // 4]
+        by_token, by_pair = self._token_rows, self._pair_rows
+        if len(by_token) + len(by_pair) > _CACHE_LIMIT:  # a long-running server's texts
+            by_token.clear()
+            by_pair.clear()
+        found = set(chain.from_iterable(map(by_token.__getitem__, tokens)))
+        found.update(map(by_pair.__getitem__, zip(tokens, tokens[1:], strict=False)))
+        found.discard(-1)  # a pair the model does not know
+        rows = np.fromiter(found, dtype=np.intp, count=len(found))
+        rows.sort()  # the same sums in the same order, whatever the set's order
+        return rows
 
     def logits(self, feats: Iterable[str]) -> NDArray[np.float64]:
         return np.array(self._logits(self._rows(feats)), dtype=np.float64)
@@ -121,17 +162,31 @@ class TextModel:
         total = self.weights[rows].sum(axis=0) / math.sqrt(len(rows)) + self.bias
         return [float(v) for v in total]
 
-    def predict(self, text: Normalized) -> Prediction:
+    def _prediction(self, logits: Sequence[float], rows: NDArray[np.intp]) -> Prediction:
         """Small arrays cost numpy more than plain floats: the softmax over eight labels is
         done in Python."""
-        rows = self._rows(features(text))
-        logits = self._logits(rows)
         top, t = max(logits), self.temperature
         exps = [math.exp((v - top) / t) for v in logits]
         total = sum(exps)
         probabilities = {label: e / total for label, e in zip(self.labels, exps, strict=True)}
         best = max(probabilities, key=probabilities.__getitem__)
         return Prediction(best, probabilities, self, rows)
+
+    def predict(self, text: Normalized) -> Prediction:
+        rows = self.rows_of(text)
+        return self._prediction(self._logits(rows), rows)
+
+    def predict_many(self, texts: Sequence[Normalized]) -> list[Prediction]:
+        """`predict` for a batch: the weight rows of all messages are gathered and summed
+        per message in one numpy call each, which costs what one message alone would."""
+        rows = [self.rows_of(t) for t in texts]
+        counts = np.array([len(r) for r in rows], dtype=np.intp)
+        if not len(rows) or not counts.all():  # reduceat cannot sum an empty run
+            return [self._prediction(self._logits(r), r) for r in rows]
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        sums = np.add.reduceat(self.weights[np.concatenate(rows)], starts, axis=0)
+        logits = (sums / np.sqrt(counts)[:, None] + self.bias).tolist()
+        return [self._prediction(lg, r) for lg, r in zip(logits, rows, strict=True)]
 
     def terms(self, rows: NDArray[np.intp], label: int, limit: int = 5) -> tuple[str, ...]:
         words = rows[self._is_word[rows]]

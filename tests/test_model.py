@@ -5,10 +5,12 @@ without a restart, and the shipped model checked against its data."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,6 +87,39 @@ def test_the_model_joins_the_rules(trained: tuple[Path, Path], settings: Setting
     strong = "Nhà hàng không nhận voucher của tôi, bảo voucher không hợp lệ"
     assert decide(with_model, strong)[0] == decide(rules_only, strong)[0]
     assert 0.0 <= decide(with_model, strong)[1] <= 1.0
+
+
+def test_batches_and_caches_read_exactly_as_one_by_one(trained: tuple[Path, Path],
+                                                      settings: Settings) -> None:
+    """The fast paths (row caches, `predict_many`, `classify_many`) are only speed: the
+    same rows, probabilities and answers as the feature strings read one message at a
+    time, for texts the caches have and have not seen (typos, English, empty)."""
+    from router.model import features
+
+    model = TextModel.load(trained[0])
+    classifier = _classifier(settings, model)
+    texts = [json.loads(line)["text"] for line in
+             (ROOT / "tests/data/classify/devset.jsonl").read_text("utf-8").splitlines()
+             if line.strip()][:120]
+    texts += ["", "!!!", "giao hàg chậmmmm qá", "Refund my money please", "ko nhan dc hang"]
+    prepared = [classifier.prepare(t) for t in texts]
+    for p in prepared:
+        assert model.rows_of(p.text).tolist() == model._rows(features(p.text)).tolist()
+        assert model.rows_of(p.text).tolist() == model.rows_of(p.text).tolist()  # cached
+    one_by_one = [model.predict(p.text) for p in prepared]
+    batch = model.predict_many([p.text for p in prepared])
+    for a, b in zip(one_by_one, batch, strict=True):
+        assert a.label == b.label
+        assert max(abs(a.probabilities[k] - b.probabilities[k]) for k in a.probabilities) < 1e-5
+    contexts = [Context("zalo") for _ in prepared]
+    singles = [classifier.classify(p, c) for p, c in zip(prepared, contexts, strict=True)]
+    batched = classifier.classify_many(list(zip(prepared, contexts, strict=True)))
+
+    def seen(c: Any) -> tuple[Any, ...]:
+        opinion = (c.model.category, c.model.probability) if c.model else None
+        return (dataclasses.replace(c, model=None), opinion)
+
+    assert [seen(c) for c in batched] == [seen(c) for c in singles]
 
 
 def test_a_retrained_file_is_picked_up_without_a_restart(

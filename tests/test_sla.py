@@ -232,3 +232,22 @@ def test_api_shows_clocks_and_cli_explains(rt: bootstrap.Runtime, clock: ManualC
     lines = keeper_for(rt.settings).explain(state, clock.now())
     assert lines[0].startswith("policy service: chosen because category in ['service']")
     assert any(line.startswith("first_response: started") for line in lines)
+
+
+def test_tickets_opened_together_get_clocks_of_their_own(sla_settings: Settings) -> None:
+    """A batch's tickets share their opening clocks' arithmetic (worked out once per
+    policy), never the clocks themselves: one ticket's answer leaves the other's running."""
+    keeper = keeper_for(sla_settings)
+    now = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
+    facts: dict[str, str | None] = {"category": "product", "topic": None, "channel": "zalo",
+                                    "tier": None, "priority": "normal", "department": None}
+    first, why_first = keeper.initial(facts, True, now)
+    second, why_second = keeper.initial(facts, True, now)
+    assert first == second and why_first == why_second
+    assert first["sla"] is not second["sla"]
+    first["sla"]["timers"]["first_response"]["done"] = "2026-12-03T03:05:00+00:00"
+    assert second["sla"]["timers"]["first_response"]["done"] is None
+    later, _ = keeper.initial(facts, False, now + timedelta(minutes=1))
+    assert later["sla"]["timers"]["first_response"]["start"] != \
+        second["sla"]["timers"]["first_response"]["start"]
+    assert "supplier_first_response" not in later["sla"]["timers"]

@@ -33,9 +33,12 @@ class _Compiled:
     results: list[Processor]
 
     def parameters(self, params: Mapping[str, Any]) -> Any:
-        values = [params[n] if n in params else self.literal.get(n) for n in self.names]
-        values = [p(v) if p is not None and v is not None else v
-                  for p, v in zip(self.binds, values, strict=True)]
+        # called for every row of every hot statement: one pass, no intermediate lists
+        literal = self.literal
+        values = []
+        for name, process in zip(self.names, self.binds, strict=False):  # built together
+            value = params[name] if name in params else literal.get(name)
+            values.append(value if process is None or value is None else process(value))
         return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
 
 

@@ -65,6 +65,11 @@ class Keeper:
         self.enabled = settings.sla.enabled and bool(settings.sla.policies)
         self.policies = build_policies(settings)
         self.by_name = {p.name: p for p in self.policies}
+        # a batch opens its tickets at one `now`, most of them under a handful of policies:
+        # their opening clocks are the same, so they are worked out once per batch
+        self._opened_at: datetime | None = None
+        self._opened: dict[tuple[str, bool, str | None], tuple[dict[str, Any],
+                                                                JournalEntry]] = {}
 
     def warm_up(self, now: datetime) -> None:
         """Load this year's holidays for every calendar (the `holidays` package imports all
@@ -113,6 +118,18 @@ class Keeper:
         policy = choose(self.policies, facts)
         if policy is None:
             return {}, JournalEntry("sla", "no SLA policy matches this ticket")
+        if now != self._opened_at:
+            self._opened_at, self._opened = now, {}
+        key = (policy.name, supplier, facts.get("tier"))
+        known = self._opened.get(key)
+        if known is None:
+            known = self._opened[key] = self._initial(policy, facts, supplier, now)
+        columns, entry = known
+        # each ticket its own clocks: a JSON round trip is a deep copy, 10x faster
+        return {**columns, "sla": orjson.loads(orjson.dumps(columns["sla"]))}, entry
+
+    def _initial(self, policy: Policy, facts: dict[str, str | None], supplier: bool,
+                 now: datetime) -> tuple[dict[str, Any], JournalEntry]:
         names: list[str] = ["first_response", "resolution"]
         if supplier:
             names += list(SUPPLIER_TIMERS)

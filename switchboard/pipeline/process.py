@@ -40,7 +40,9 @@ def process(ctx: Context, conn: Connection, message: InboundMessage, batch: Batc
             processed: frozenset[tuple[str, str]] | None = None) -> Outcome:
     if _seen(conn, message, processed):
         return Outcome(message.channel.value, message.external_id, "duplicate")
-    now = ctx.clock.now()
+    # a batch is one transaction and one moment: its messages share the batch's time (so
+    # tickets opened together share their SLA arithmetic, see Keeper.initial)
+    now = batch.now if batch is not None else ctx.clock.now()
     if robots.is_robot(message):
         return robots.record(ctx, conn, message, now)
     batch = batch or _alone(conn, message, now)

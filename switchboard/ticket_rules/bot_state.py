@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select
 
 from switchboard.ticket_rules.sla_keeper import Keeper
+from tickets import store
+from tickets.fastsql import FastSelect
 from tickets.schema import tickets
 from tickets.store import JournalEntry
 
@@ -37,28 +39,33 @@ def answered(now: datetime) -> dict[str, Any]:
             "sla_level": "none", "assignee": None, "updated_at": now}
 
 
+# asked of every follow-up on a ticket the bot answered: straight on the cursor
+_HELD = FastSelect(select(
+    tickets.c.status, tickets.c.bot_state, tickets.c.category, tickets.c.topic,
+    tickets.c.channel, tickets.c.priority, tickets.c.department,
+    tickets.c.assigned_supplier_id).where(tickets.c.id == bindparam("ticket_id")))
+
+
 def hand_over(conn: Connection, keeper: Keeper, ticket_id: int, reason: str, actor: str,
               now: datetime) -> list[JournalEntry]:
     """Give a bot-answered ticket to people (in the caller's transaction); its journal lines,
     none when the bot did not hold it."""
-    row = conn.execute(select(
-        tickets.c.status, tickets.c.bot_state, tickets.c.category, tickets.c.topic,
-        tickets.c.channel, tickets.c.priority, tickets.c.department,
-        tickets.c.assigned_supplier_id).where(tickets.c.id == ticket_id)).first()
-    if row is None or row.bot_state != "answered":
+    row = _HELD.first(conn, {"ticket_id": ticket_id})
+    if row is None or row[1] != "answered":
         return []
+    status, _, category, topic, channel, priority, department, supplier_id = row
     clocks, sla_entry = keeper.initial(
-        {"category": row.category, "topic": row.topic, "channel": row.channel,
-         "priority": row.priority, "tier": None, "department": row.department},
-        row.assigned_supplier_id is not None, now)
+        {"category": category, "topic": topic, "channel": channel,
+         "priority": priority, "tier": None, "department": department},
+        supplier_id is not None, now)
     values: dict[str, Any] = {"bot_state": "handed_over", "updated_at": now, **clocks}
     entries = [JournalEntry("bot_handover", f"handed to people: {REASONS.get(reason, reason)}",
                             actor=actor, data={"reason": reason})]
-    if row.status == BOT_STATUS:
+    if status == BOT_STATUS:
         values["status"] = "open"
         entries.append(JournalEntry("status_changed", f"{BOT_STATUS} → open: people have it",
                                     actor=actor, data={"from": BOT_STATUS, "to": "open"}))
-    conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(**values))
+    store.update_ticket(conn, ticket_id, values)
     if sla_entry is not None:
         entries.append(sla_entry)
     return entries

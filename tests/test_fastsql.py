@@ -33,6 +33,29 @@ def test_fast_insert_stores_what_core_would(db: Database) -> None:
     assert entries == [{"k": [1, "đ"]}] * 2
 
 
+def test_fast_and_core_write_the_same_time_text(db: Database) -> None:
+    """Times stored on the cursor and through Core are the same text (SQLite compares them
+    as text): a whole second too, which sqlite3's own adapter would write without
+    `.000000`, and a query through either path finds both rows at that very time."""
+    from sqlalchemy import insert, text
+
+    whole = datetime(2026, 11, 23, 1, 2, 3, tzinfo=UTC)
+    with db.write() as conn:
+        FastInsert(customers).one(conn, {"name": "fast", "name_key": "f", "created_at": whole})
+        conn.execute(insert(customers).values(name="core", name_key="c", created_at=whole))
+    at_or_after = FastSelect(select(customers.c.name)
+                             .where(customers.c.created_at >= bindparam("since")))
+    with db.read() as conn:
+        if conn.dialect.name == "sqlite":
+            stored = conn.execute(text("SELECT DISTINCT created_at FROM customers")).all()
+            assert stored == [("2026-11-23 01:02:03.000000",)]
+        assert sorted(r[0] for r in at_or_after.all(conn, {"since": whole})) == ["core",
+                                                                                  "fast"]
+        assert conn.execute(select(customers.c.name)
+                            .where(customers.c.created_at >= whole)).scalars().all() \
+            == ["fast", "core"]
+
+
 def test_fast_select_processes_results_and_keeps_literals(db: Database) -> None:
     with db.write() as conn:
         FastInsert(customers).many(conn, [{"name": n, "name_key": n, "created_at": NOW}

@@ -18,6 +18,8 @@ from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from router import Classifier, Prepared
+from router.model import Prediction
 from tickets import store
 from tickets.catalog import OrderRef, orders_for_contacts
 from tickets.customers import name_key
@@ -55,6 +57,8 @@ class Batch:
         self._orders: dict[str, list[OrderRef]] = {}
         self._after: list[Callable[[], None]] = []
         self._participants: dict[tuple[int, str], None] = {}
+        self._reader: Classifier | None = None
+        self._readings: dict[tuple[str, str], tuple[Prepared, Prediction | None]] = {}
 
     def prepare(self, messages: Sequence[InboundMessage]) -> None:
         """Resolve every sender of the batch, creating the customers seen for the first time
@@ -94,6 +98,29 @@ class Batch:
             for contact in (order.phone, order.email):
                 if contact:
                     self._orders.setdefault(contact, []).append(order)
+
+    def read(self, classifier: Classifier, messages: Sequence[InboundMessage]) -> None:
+        """Prepare every message's text and let the text model read them all in one pass
+        (`predict_many`: about half its cost per message); `reading` hands them out."""
+        prepared = [classifier.prepare(m.text, m.subject) for m in messages]
+        model = classifier.model
+        predictions: Sequence[Prediction | None] = (
+            model.predict_many([p.text for p in prepared]) if model is not None and prepared
+            else [None] * len(prepared))
+        self._reader = classifier
+        self._readings = {(m.channel.value, m.external_id): (p, prediction)
+                          for m, p, prediction in zip(messages, prepared, predictions,
+                                                      strict=True)}
+
+    def reading(self, classifier: Classifier, message: InboundMessage
+                ) -> tuple[Prepared, Prediction | None]:
+        """The message's text as `read` prepared it (when this classifier read it), else
+        prepared now, the model's reading left to `classify`."""
+        if classifier is self._reader:
+            found = self._readings.get((message.channel.value, message.external_id))
+            if found is not None:
+                return found
+        return classifier.prepare(message.text, message.subject), None
 
     def customer(self, key: Identity) -> tuple[int, bool] | None:
         """(customer id, first contact?) for a sender resolved by `prepare`; the first

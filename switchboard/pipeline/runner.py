@@ -183,8 +183,10 @@ class Pipeline:
         try:
             with conn.begin_nested():
                 batch = Batch(conn, self.clock.now())
-                batch.prepare([m for m in messages
-                               if (m.channel.value, m.external_id) not in processed])
+                fresh = [m for m in messages
+                         if (m.channel.value, m.external_id) not in processed]
+                batch.prepare(fresh)
+                batch.read(self.classifiers.get(conn), fresh)
                 outcomes = [self.process(conn, m, batch, processed) for m in messages]
                 batch.flush()
         except Exception:

@@ -46,11 +46,22 @@ class _Compiled:
         return tuple(values) if self.positional else dict(zip(self.names, values, strict=True))
 
 
+_TEXTS: dict[datetime, str] = {}  # a batch writes its one `now` into many rows
+
+
 def _sqlite_utc_text(value: datetime) -> str:
     """An aware datetime as SQLAlchemy's SQLite DATETIME stores it (naive UTC,
-    `YYYY-MM-DD HH:MM:SS.ffffff`), in one C call: the same text as through Core, so stored
-    times compare as text whichever path wrote them."""
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    `YYYY-MM-DD HH:MM:SS.ffffff`): the same text as through Core, so stored times compare
+    as text whichever path wrote them."""
+    text = _TEXTS.get(value)
+    if text is None:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC time")
+        if len(_TEXTS) > 4096:
+            _TEXTS.clear()
+        text = _TEXTS[value] = value.astimezone(UTC).replace(tzinfo=None).isoformat(
+            " ", "microseconds")
+    return text
 
 
 def _binder(type_: TypeEngine[Any], dialect: Dialect) -> Processor:

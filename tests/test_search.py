@@ -155,3 +155,52 @@ def test_without_diacritics_finds_exactly_what_with_diacritics_finds(
         assert found(_strip(typed).upper()) == with_marks
         assert found(typed.upper()) == with_marks
     assert search.fold(typed) == search.fold(_strip(typed))
+
+
+@pytest.mark.parametrize("window", [3, 20, 40])
+def test_the_newest_window_first_changes_nothing_found(
+        db: Database, monkeypatch: pytest.MonkeyPatch, window: int) -> None:
+    """PostgreSQL looks for the first page among the newest messages first (a bound on a
+    planner's bad guess; SQLite never needs it): whatever the window, the same messages
+    come back, newest first, filters applied, none twice and none skipped."""
+    from datetime import UTC, datetime
+
+    from tickets import store
+    from tickets.schema import customers, tickets
+
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    with db.write() as conn:
+        conn.execute(customers.insert().values(id=1, created_at=now))
+        for i in range(1, 401):
+            conn.execute(tickets.insert().values(
+                id=i, status="open", channel="zalo", category="inquiry",
+                department="logistics" if i % 3 == 0 else "front_line", priority="normal",
+                customer_id=1, sender_kind="customer", confidence=1.0, rules=[], tags=[],
+                sla_level="none", created_at=now, updated_at=now))
+            # "giao hàng" is dense among the newest messages and sparse before them
+            text = ("giao hàng chậm quá" if i % (2 if i > 340 else 50) == 0
+                    else "hoàn tiền giúp mình" if i % 4 == 1 else "giao dịch lỗi"
+                    if i % 4 == 3 else "chào shop")
+            store.add_message(conn, {"ticket_id": i, "direction": "in", "channel": "zalo",
+                                     "external_id": f"w{i}", "author": "x",
+                                     "author_kind": "customer", "subject": None, "text": text,
+                                     "attachments": [], "classification": None, "meta": None,
+                                     "created_at": now})
+    wanted = [(q, where, limit) for q in ("giao hang", "giao", "hoan tien", "chao shop")
+              for where in (None, tickets.c.department == "logistics")
+              for limit in (1, 4, 9, 50, 200)]
+
+    def read() -> list[list[tuple[int, int]]]:
+        with db.read() as conn:
+            return [search.newest_matching(conn, q, None, limit, where)
+                    for q, where, limit in ((search.parse(q), w, n) for q, w, n in wanted)
+                    if q is not None]
+
+    monkeypatch.setattr(search, "WINDOW", 10**9)  # never: the planner alone
+    expected = read()
+    monkeypatch.setattr(search, "WINDOW", window)
+    got = read()
+    assert got == expected
+    for rows in got:
+        ids = [m for m, _ in rows]
+        assert ids == sorted(ids, reverse=True) and len(set(ids)) == len(ids)

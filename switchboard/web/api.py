@@ -27,9 +27,10 @@ from switchboard.web.common import (
     Caller,
     deliver,
     problems,
+    reachable,
     read_limited,
     runtime,
-    ticket_in_reach,
+    ticket_id_of,
     wake_dispatcher,
 )
 from switchboard.web.contract import max_text
@@ -37,7 +38,6 @@ from switchboard.web.schemas import CustomerOut, Health, Queued, TicketDetailOut
 from tickets import inbox, queries
 from tickets.customers import Tier
 from tickets.identities import normalize_email, normalize_phone
-from tickets.refs import parse_ref
 
 router = APIRouter()
 
@@ -111,9 +111,7 @@ Ref = Annotated[str, Path(max_length=64, description="a ticket reference such as
             responses=problems(401, 404, 422))
 def get_ticket(request: Request, ref: Ref, caller: Caller) -> dict[str, Any]:
     rt = runtime(request)
-    ticket_id = parse_ref(ref)
-    if ticket_id is None:
-        raise HTTPException(404, f"{ref!r} is not a ticket reference")
+    ticket_id = ticket_id_of(ref)
     with rt.db.read() as conn:
         ticket = queries.get_ticket(conn, rt.settings.tickets.ref_prefix, ticket_id)
         related = links.links_of(conn, rt.settings.tickets.ref_prefix, ticket_id)
@@ -164,13 +162,10 @@ def reply(request: Request, ref: Ref, body: ReplyIn, caller: Caller) -> ReplyQue
             rt.replies.get(body.saved)
         except UnknownReply as exc:
             raise HTTPException(422, f"saved: {exc}") from None
-    ticket_id = parse_ref(ref)
-    if ticket_id is None:
-        raise HTTPException(404, f"{ref!r} is not a ticket reference")
+    ticket_id = ticket_id_of(ref)
     now = rt.clock.now()
     with rt.db.write() as conn:
-        if ticket_in_reach(conn, caller, ticket_id) is None:
-            raise HTTPException(404, f"no ticket {ref}")
+        reachable(conn, caller, ticket_id, ref)
         try:
             sent = answer.send(conn, rt.settings, rt.secret, ticket_id, caller.name, now,
                                text=body.text or "", html=body.html, saved=body.saved,

@@ -16,6 +16,7 @@ from switchboard.web.auth import Principal, authenticate
 from switchboard.web.schemas import Problem
 from tickets import inbox, store
 from tickets.messages import InboundMessage
+from tickets.refs import parse_ref
 from tickets.store import TicketHead
 
 
@@ -36,6 +37,22 @@ def ticket_in_reach(conn: Connection, caller: Principal, ticket_id: int) -> Tick
     head = store.get_head(conn, ticket_id)
     if head is None or (caller.departments and head.department not in caller.departments):
         return None
+    return head
+
+
+def ticket_id_of(ref: str) -> int:
+    """The ticket a reference (`MC-12`) names; 404 when it is no reference at all."""
+    ticket_id = parse_ref(ref)
+    if ticket_id is None:
+        raise HTTPException(404, f"{ref!r} is not a ticket reference")
+    return ticket_id
+
+
+def reachable(conn: Connection, caller: Principal, ticket_id: int, ref: str) -> TicketHead:
+    """`ticket_in_reach`, or the 404 every ticket route answers."""
+    head = ticket_in_reach(conn, caller, ticket_id)
+    if head is None:
+        raise HTTPException(404, f"no ticket {ref}")
     return head
 
 

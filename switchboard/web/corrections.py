@@ -10,9 +10,16 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict
 
 from switchboard.desk import actions, slack_cards
-from switchboard.web.common import Caller, problems, runtime, ticket_in_reach, wake_dispatcher
+from switchboard.web.common import (
+    Caller,
+    problems,
+    reachable,
+    runtime,
+    ticket_id_of,
+    wake_dispatcher,
+)
 from tickets import store
-from tickets.refs import format_ref, parse_ref
+from tickets.refs import format_ref
 
 router = APIRouter(tags=["tickets"])
 Ref = Annotated[str, Path(max_length=64, description="a ticket reference such as MC-12")]
@@ -38,13 +45,10 @@ def reclassify(request: Request, ref: Ref, body: ReclassifyIn, caller: Caller
     """409 when the ticket already has that category and topic. A `topic` is kept for
     `service` only."""
     rt = runtime(request)
-    ticket_id = parse_ref(ref)
-    if ticket_id is None:
-        raise HTTPException(404, f"{ref!r} is not a ticket reference")
+    ticket_id = ticket_id_of(ref)
     now = rt.clock.now()
     with rt.db.write() as conn:
-        if ticket_in_reach(conn, caller, ticket_id) is None:
-            raise HTTPException(404, f"no ticket {ref}")
+        reachable(conn, caller, ticket_id, ref)
         try:
             done = actions.reclassify(conn, rt.settings, ticket_id, body.category,
                                       body.topic or ("other" if body.category == "service"

@@ -9,8 +9,15 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel
 
 from switchboard.desk import macros
-from switchboard.web.common import Caller, problems, runtime, ticket_in_reach, wake_dispatcher
-from tickets.refs import format_ref, parse_ref
+from switchboard.web.common import (
+    Caller,
+    problems,
+    reachable,
+    runtime,
+    ticket_id_of,
+    wake_dispatcher,
+)
+from tickets.refs import format_ref
 
 router = APIRouter(tags=["tickets"])
 Ref = Annotated[str, Path(max_length=64, description="a ticket reference such as MC-12")]
@@ -41,17 +48,14 @@ def run_macro(request: Request, ref: Ref, name: Name, caller: Caller) -> MacroRu
     """Every step journaled as if done by hand; the first step that cannot be done undoes
     the others and is named in the 409."""
     rt = runtime(request)
-    ticket_id = parse_ref(ref)
-    if ticket_id is None:
-        raise HTTPException(404, f"{ref!r} is not a ticket reference")
+    ticket_id = ticket_id_of(ref)
     try:
         macros.find(rt.settings, name)
     except macros.MacroRefused as exc:
         raise HTTPException(404, str(exc)) from None
     try:
         with rt.db.write() as conn:
-            if ticket_in_reach(conn, caller, ticket_id) is None:
-                raise HTTPException(404, f"no ticket {ref}")
+            reachable(conn, caller, ticket_id, ref)
             done = macros.run(conn, rt.settings, rt.secret, rt.replies, ticket_id, name,
                               caller.name, rt.clock.now())
     except macros.MacroRefused as exc:  # the transaction rolled back: nothing stays

@@ -257,13 +257,9 @@ class RuleSet:
 
     @staticmethod
     def _conditions_hold(compiled: _Compiled, raw: str, signals: Signals) -> bool:
-        # asked of a few rules for every message: plain loops, no generators
         rule = compiled.rule
         if rule.channels and signals.channel not in rule.channels:
             return False
-        if rule.entities and not signals.entities.issuperset(rule.entities):
+        if rule.entities and not all(e in signals.entities for e in rule.entities):
             return False
-        for pattern in compiled.regex:
-            if pattern.search(raw) is None:
-                return False
-        return True
+        return all(p.search(raw) for p in compiled.regex)

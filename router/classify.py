@@ -132,11 +132,16 @@ class Classifier:
                       ) -> list[Classification]:
         """`classify` for a batch: the model reads all the texts in one pass (the same
         answers as one by one, at about half the model's cost per message)."""
-        if self.model is None:
-            return [self.classify(p, c) for p, c in items]
-        predictions = self.model.predict_many([p.text for p, _ in items])
+        predictions = self.predict_many([p for p, _ in items])
         return [self.classify(p, c, prediction)
                 for (p, c), prediction in zip(items, predictions, strict=True)]
+
+    def predict_many(self, prepared: Sequence[Prepared]) -> list[Prediction | None]:
+        """The text model's reading of each text, in one pass (None each without a model),
+        for `classify` to be given."""
+        if self.model is None or not prepared:
+            return [None] * len(prepared)
+        return list(self.model.predict_many([p.text for p in prepared]))
 
     def classify(self, prepared: Prepared, context: Context,
                  prediction: Prediction | None = None) -> Classification:

@@ -335,7 +335,7 @@ def supplier_of_contact(conn: Connection, kind: str, value: str) -> str | None:
     return None if row is None else str(row.supplier_id)
 
 
-_ORDER_BY_CODE = FastSelect(select(orders.c.supplier_id, orders.c.product)
+_ORDER_BY_CODE = FastSelect(select(orders.c.code, orders.c.supplier_id, orders.c.product)
                             .where(orders.c.code == bindparam("code")))
 _ORDERS_BY_CODES = select(orders.c.code, orders.c.supplier_id, orders.c.product).where(
     orders.c.code.in_(bindparam("codes", expanding=True)))
@@ -344,18 +344,19 @@ _ORDERS_BY_CODES = select(orders.c.code, orders.c.supplier_id, orders.c.product)
 _FEW_CODES = 8
 
 
+def _by_code(conn: Connection, codes: Sequence[str], one: FastSelect, many: Any
+             ) -> list[Sequence[Any]]:
+    """The rows (code first) of the orders with these codes, in the order of `codes`
+    when they are few (one lookup each), else as one expanding IN returns them."""
+    if len(codes) > _FEW_CODES:
+        return list(conn.execute(many, {"codes": list(codes)}).all())
+    return [r for r in (one.first(conn, {"code": c}) for c in codes) if r is not None]
+
+
 def orders_by_code(conn: Connection, codes: Sequence[str]) -> dict[str, tuple[str, str]]:
     """code → (supplier_id, product) for the codes that exist."""
-    wanted = list(dict.fromkeys(codes))
-    if len(wanted) > _FEW_CODES:
-        rows = conn.execute(_ORDERS_BY_CODES, {"codes": wanted}).all()
-        return {r.code: (r.supplier_id, r.product) for r in rows}
-    found: dict[str, tuple[str, str]] = {}
-    for code in wanted:
-        row = _ORDER_BY_CODE.first(conn, {"code": code})
-        if row is not None:
-            found[code] = (row[0], row[1])
-    return found
+    rows = _by_code(conn, list(dict.fromkeys(codes)), _ORDER_BY_CODE, _ORDERS_BY_CODES)
+    return {r[0]: (r[1], r[2]) for r in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,9 +410,5 @@ _TRACKED_MANY = select(*_TRACKED_COLUMNS).where(
 
 def tracked_orders(conn: Connection, codes: Sequence[str]) -> dict[str, TrackedOrder]:
     """code → the order, for the codes the store holds (whatever their shape)."""
-    wanted = sorted(set(codes))
-    if len(wanted) > _FEW_CODES:
-        rows: list[Any] = list(conn.execute(_TRACKED_MANY, {"codes": wanted}).all())
-    else:
-        rows = [r for r in (_TRACKED.first(conn, {"code": c}) for c in wanted) if r is not None]
+    rows = _by_code(conn, sorted(set(codes)), _TRACKED, _TRACKED_MANY)
     return {r[0]: TrackedOrder(r[0], r[1], r[2], r[3], r[4], Tracking(*r[5:])) for r in rows}

@@ -199,6 +199,11 @@ class FastSelect:
         rows = self.all(conn, params)
         return rows[0] if rows else None
 
+    def scalar(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+        """The first column of the first row, None when there is none."""
+        row = self.first(conn, params)
+        return row[0] if row is not None else None
+
 
 class FastUpdate:
     """UPDATE of some columns of one row by primary key; the statement is compiled once per

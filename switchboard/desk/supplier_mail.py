@@ -73,8 +73,7 @@ def handed_over(conn: Connection, settings: Settings, ticket_id: int, now: datet
     if row is None:
         return 0
     supplier_id, sla_state, supplier_name = row
-    found = _FIRST_INBOUND.first(conn, {"ticket_id": ticket_id})
-    first = (found[0] if found else None) or ""
+    first = _FIRST_INBOUND.scalar(conn, {"ticket_id": ticket_id}) or ""
     state = sla_state or {}
     policy = keeper_for(settings).policy_of(state) if state else None
 

@@ -77,8 +77,7 @@ def email_thread(conn: Connection, settings: Settings, ticket_id: int) -> EmailT
     _, last_id, meta = inbound[-1]
     mailbox = meta.get("recipient") or _default_mailbox(settings)
     names = {m.address.lower(): m.name for m in settings.email.mailboxes}
-    found = _TICKET_SUBJECT.first(conn, {"ticket_id": ticket_id})
-    subject = (found[0] if found else None) or ""
+    subject = _TICKET_SUBJECT.scalar(conn, {"ticket_id": ticket_id}) or ""
     references = tuple(dict.fromkeys(r[1] for r in rows if r[1]))[-20:]
     return EmailThread(mailbox=mailbox, mailbox_name=names.get(mailbox.lower(), ""),
                        customer_address=meta.get("reply_to") or meta.get("from") or "",
@@ -149,8 +148,7 @@ def compose_reply(conn: Connection, settings: Settings, secret: bytes, ticket_id
                   now: datetime | None = None, automatic: bool = False) -> OutboundMessage:
     """An answer on the channel the customer wrote on: an agent's, or the bot's
     (`automatic`: marked so on email, so the customer's autoresponder keeps quiet)."""
-    found = _TICKET_CHANNEL.first(conn, {"ticket_id": ticket_id})
-    channel = found[0] if found else None
+    channel = _TICKET_CHANNEL.scalar(conn, {"ticket_id": ticket_id})
     if channel == Channel.EMAIL.value:
         thread = email_thread(conn, settings, ticket_id)
         if thread is None or not thread.customer_address:

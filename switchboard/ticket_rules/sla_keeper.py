@@ -36,6 +36,12 @@ def keeper_for(settings: Settings) -> Keeper:
     return found
 
 
+def _copy(state: Any) -> Any:
+    """A deep copy of clocks: they are JSON (times as ISO text), and a JSON round trip
+    copies them ten times faster than copy.deepcopy."""
+    return orjson.loads(orjson.dumps(state))
+
+
 def build_policies(settings: Settings) -> list[Policy]:
     calendars = {}
     for name, c in settings.sla.calendars.items():
@@ -125,8 +131,7 @@ class Keeper:
         if known is None:
             known = self._opened[key] = self._initial(policy, facts, supplier, now)
         columns, entry = known
-        # each ticket its own clocks: a JSON round trip is a deep copy, 10x faster
-        return {**columns, "sla": orjson.loads(orjson.dumps(columns["sla"]))}, entry
+        return {**columns, "sla": _copy(columns["sla"])}, entry  # each ticket its own
 
     def _initial(self, policy: Policy, facts: dict[str, str | None], supplier: bool,
                  now: datetime) -> tuple[dict[str, Any], JournalEntry]:
@@ -147,8 +152,7 @@ class Keeper:
         returned columns go into the UPDATE the pipeline makes anyway)."""
         if not head_sla:
             return {}, []
-        # the clocks are JSON (times as ISO text): a JSON round trip is a deep copy, 10x faster
-        state = orjson.loads(orjson.dumps(head_sla))
+        state = _copy(head_sla)
         policy = self.policy_of(state)
         if policy is None:
             return {}, []

@@ -6,9 +6,15 @@ the model to the classifier. Features come from the router's own normaliser — 
 syllables (diacritics optional, teencode expanded), syllable pairs (Vietnamese words are
 mostly two syllables: "giao hàng", "hoàn tiền") and character trigrams of each syllable
 (typos: "hnag" still shares "<h", "ng>" with "hang") — each present feature counts once, the
-vector scaled to unit length. A linear model (multinomial logistic regression, trained by
+vector scaled to unit length. Beside them, the rules' score for each category (`s:product`,
+...): the model learns how far each category's rules are to be trusted on real text, which
+a single mixing weight cannot (the supplier rules fire on hotel praise, the product rules on
+"co giãn" read as "có gián"). A linear model (multinomial logistic regression, trained by
 `switchboard model train`) scores the labels; a temperature fitted on a calibration fold
 makes its probabilities honest. Inference is a sum of weight rows: tens of microseconds.
+
+The text's part of the sum (`read`, batched by `read_many`) needs no context; the rules'
+part is added when the rules have been evaluated in the message's context (`judge`).
 
 Labels are categories, `service` split by topic (`service/delivery`, ...)."""
 
@@ -18,7 +24,7 @@ import hashlib
 import io
 import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from itertools import chain
 from pathlib import Path
@@ -33,6 +39,7 @@ from router.text import Normalized
 LABELS = ("product", "supplier", "service/delivery", "service/payment", "service/account",
           "service/other", "supplier_platform", "inquiry")
 MAX_FEATURES = 400  # of one message: a long mail is judged on its start
+SCORE = "s:"  # the rules' score for a category or topic, as a feature: "s:service/payment"
 _CACHE_LIMIT = 500_000  # syllables and pairs whose weight rows are remembered
 
 
@@ -74,6 +81,17 @@ def features(text: Normalized) -> list[str]:
 
 def label_of(category: str, topic: str | None) -> str:
     return f"service/{topic or 'other'}" if category == "service" else category
+
+
+class Reading:
+    """The text's part of the model's sum: its weight rows and their scaled sum per label
+    (before the rules' scores join it in `TextModel.judge`)."""
+
+    __slots__ = ("logits", "rows")
+
+    def __init__(self, logits: list[float], rows: NDArray[np.intp]) -> None:
+        self.logits = logits
+        self.rows = rows
 
 
 class Prediction:
@@ -120,13 +138,20 @@ class TextModel:
         self.vocabulary = list(vocabulary)
         self.index = {f: i for i, f in enumerate(self.vocabulary)}
         # which features are words (shown as the terms that weighed), not letter groups
-        self._is_word = np.array([not f.startswith("c:") for f in self.vocabulary], dtype=bool)
+        self._is_word = np.array([not f.startswith(("c:", SCORE)) for f in self.vocabulary],
+                                 dtype=bool)
         self.weights = weights
         self.bias = bias
         self.labels = tuple(labels)
         self.temperature = temperature
         self.mix = mix
         self.meta = meta or {}
+        # each category's (or topic's) rules score → its weights per label, times the
+        # training's scale
+        scale = float(self.meta.get("score_scale", 0.0))
+        self._score_weights = {
+            f[len(SCORE):]: [scale * float(w) for w in self.weights[i]]
+            for i, f in enumerate(self.vocabulary) if f.startswith(SCORE)}
         index = self.index
         self._token_rows = _RowCache(lambda token: tuple(
             i for i in map(index.get, _token_features(token)) if i is not None))
@@ -153,14 +178,34 @@ class TextModel:
         rows.sort()  # the same sums in the same order, whatever the set's order
         return rows
 
-    def logits(self, feats: Iterable[str]) -> NDArray[np.float64]:
-        return np.array(self._logits(self._rows(feats)), dtype=np.float64)
+    def logits(self, feats: Iterable[str], scores: Mapping[str, float] | None = None,
+               topic_scores: Mapping[str, float] | None = None) -> NDArray[np.float64]:
+        rows = self._rows(feats)
+        return np.array(self._with_scores(self._logits(rows), scores, topic_scores),
+                        dtype=np.float64)
 
     def _logits(self, rows: NDArray[np.intp]) -> list[float]:
         if not len(rows):
             return [float(b) for b in self.bias]
         total = self.weights[rows].sum(axis=0) / math.sqrt(len(rows)) + self.bias
         return [float(v) for v in total]
+
+    def _with_scores(self, logits: list[float], scores: Mapping[str, float] | None,
+                     topic_scores: Mapping[str, float] | None = None) -> list[float]:
+        """The text's logits plus each category's (and service topic's) rules score times
+        its learned weights (plain floats: eight labels by a few scores cost numpy more
+        than Python)."""
+        if not (scores or topic_scores) or not self._score_weights:
+            return logits
+        total = list(logits)
+        found = self._score_weights.get
+        for prefix, given in (("", scores), ("service/", topic_scores)):
+            for name, score in (given or {}).items():
+                weights = found(prefix + name) if score else None
+                if weights is not None:
+                    for k, w in enumerate(weights):
+                        total[k] += score * w
+        return total
 
     def _prediction(self, logits: Sequence[float], rows: NDArray[np.intp]) -> Prediction:
         """Small arrays cost numpy more than plain floats: the softmax over eight labels is
@@ -172,21 +217,36 @@ class TextModel:
         best = max(probabilities, key=probabilities.__getitem__)
         return Prediction(best, probabilities, self, rows)
 
-    def predict(self, text: Normalized) -> Prediction:
+    def read(self, text: Normalized) -> Reading:
         rows = self.rows_of(text)
-        return self._prediction(self._logits(rows), rows)
+        return Reading(self._logits(rows), rows)
 
-    def predict_many(self, texts: Sequence[Normalized]) -> list[Prediction]:
-        """`predict` for a batch: the weight rows of all messages are gathered and summed
-        per message in one numpy call each, which costs what one message alone would."""
+    def read_many(self, texts: Sequence[Normalized]) -> list[Reading]:
+        """`read` for a batch: the weight rows of all messages are gathered and summed per
+        message in one numpy call each, which costs what one message alone would."""
         rows = [self.rows_of(t) for t in texts]
         counts = np.array([len(r) for r in rows], dtype=np.intp)
         if not len(rows) or not counts.all():  # reduceat cannot sum an empty run
-            return [self._prediction(self._logits(r), r) for r in rows]
+            return [Reading(self._logits(r), r) for r in rows]
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         sums = np.add.reduceat(self.weights[np.concatenate(rows)], starts, axis=0)
         logits = (sums / np.sqrt(counts)[:, None] + self.bias).tolist()
-        return [self._prediction(lg, r) for lg, r in zip(logits, rows, strict=True)]
+        return [Reading(lg, r) for lg, r in zip(logits, rows, strict=True)]
+
+    def judge(self, reading: Reading, scores: Mapping[str, float] | None = None,
+              topic_scores: Mapping[str, float] | None = None) -> Prediction:
+        """The verdict on a text read before, with the rules' scores in its context (per
+        category, and per service topic)."""
+        return self._prediction(self._with_scores(reading.logits, scores, topic_scores),
+                                reading.rows)
+
+    def predict(self, text: Normalized, scores: Mapping[str, float] | None = None,
+                topic_scores: Mapping[str, float] | None = None) -> Prediction:
+        return self.judge(self.read(text), scores, topic_scores)
+
+    def predict_many(self, texts: Sequence[Normalized]) -> list[Prediction]:
+        """`predict` without rules' scores, for a batch."""
+        return [self.judge(r) for r in self.read_many(texts)]
 
     def terms(self, rows: NDArray[np.intp], label: int, limit: int = 5) -> tuple[str, ...]:
         words = rows[self._is_word[rows]]

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from router import Classifier, Context
+from router.classify import STRONG
 from router.model import TextModel
 from switchboard.cli import model_training
 from switchboard.cli.model import _classifier
-from switchboard.settings import Settings
+from switchboard.settings import RuleSettings, Settings
 from switchboard.ticket_rules.classification import ClassifierCache, model_path
 from tickets.database import Database
 
@@ -72,7 +73,6 @@ def test_training_is_deterministic_and_the_file_loads_back(trained: tuple[Path, 
 def test_the_model_joins_the_rules(trained: tuple[Path, Path], settings: Settings) -> None:
     model = TextModel.load(trained[0])
     with_model = _classifier(settings, model)
-    rules_only = _classifier(settings, None)
 
     def decide(c: Classifier, text: str) -> tuple[str, float]:
         got = c.classify(c.prepare(text), Context("zalo"))
@@ -83,10 +83,20 @@ def test_the_model_joins_the_rules(trained: tuple[Path, Path], settings: Setting
     assert decide(with_model, text)[0] == "service"
     got = with_model.classify(with_model.prepare(text), Context("zalo"))
     assert got.model is not None and got.model.terms and got.topic == "delivery"
-    # a strong rule stays decisive whatever the model thinks
-    strong = "Nhà hàng không nhận voucher của tôi, bảo voucher không hợp lệ"
-    assert decide(with_model, strong)[0] == decide(rules_only, strong)[0]
-    assert 0.0 <= decide(with_model, strong)[1] <= 1.0
+    # a strong rule (weight 5 and more) stays decisive whatever the model thinks: here a
+    # manager sends slow-delivery messages about one bakery to its supplier, as law
+    law = RuleSettings(name="bakery_law", category="supplier", weight=5,
+                       keywords=("giao hàng lâu",))
+    with_law = _classifier(settings.model_copy(update={"rules": (*settings.rules, law)}),
+                           model)
+    assert decide(with_law, text)[0] == "supplier"
+    assert 0.0 <= decide(with_law, text)[1] <= 1.0
+    # the shipped rules are keyword lists, none of them law: the model weighs them
+    assert all(r.weight < STRONG for r in settings.rules)
+    question = "Cho mình hỏi buffet có phụ thu ngày lễ không ạ, có xuất hóa đơn VAT không?"
+    assert "supplier_extra_charge" in with_model.classify(with_model.prepare(question),
+                                                          Context("zalo")).rules
+    assert decide(with_model, question)[0] == "inquiry"
 
 
 def test_batches_and_caches_read_exactly_as_one_by_one(trained: tuple[Path, Path],

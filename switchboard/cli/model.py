@@ -17,7 +17,7 @@ import click
 import numpy as np
 
 from router import Classifier, SupplierEntry
-from router.model import TextModel
+from router.model import SCORE, TextModel
 from switchboard.cli.model_report import describe, score
 from switchboard.cli.model_training import DATA, MODEL, ROOT, Example, examples_of, load
 from switchboard.cli.model_training import read_lines as _read
@@ -118,9 +118,16 @@ def show(path: Path | None, terms: int) -> None:
     click.echo(f"data {meta.get('data_hash')}: {meta.get('examples')} examples, "
                f"{len(model.vocabulary)} features; temperature {model.temperature}, "
                f"mix {model.mix}; labels {meta.get('labels')}; sources {meta.get('sources')}")
-    words = [i for i, f in enumerate(model.vocabulary) if not f.startswith("c:")]
+    words = [i for i, f in enumerate(model.vocabulary) if not f.startswith(("c:", SCORE))]
     for k, label in enumerate(model.labels):
         column = model.weights[words, k]
         top = [model.vocabulary[words[i]][2:].replace("_", " ")
                for i in np.argsort(-column)[:terms]]
         click.echo(f"{label:<20} {', '.join(top)}")
+    scored = [i for i, f in enumerate(model.vocabulary) if f.startswith(SCORE)]
+    if scored:
+        click.echo("the rules' scores, as the model learned to weigh them (per label: "
+                   + ", ".join(model.labels) + ")")
+        for i in scored:
+            click.echo(f"  {model.vocabulary[i][len(SCORE):]:<20} "
+                       + " ".join(f"{w:+.1f}" for w in model.weights[i]))

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from router import Classifier, Prepared
-from router.model import Prediction
+from router.model import Reading
 from tickets import store
 from tickets.catalog import OrderRef, orders_for_contacts
 from tickets.customers import name_key
@@ -58,7 +58,7 @@ class Batch:
         self._after: list[Callable[[], None]] = []
         self._participants: dict[tuple[int, str], None] = {}
         self._reader: Classifier | None = None
-        self._readings: dict[tuple[str, str], tuple[Prepared, Prediction | None]] = {}
+        self._readings: dict[tuple[str, str], tuple[Prepared, Reading | None]] = {}
 
     def prepare(self, messages: Sequence[InboundMessage]) -> None:
         """Resolve every sender of the batch, creating the customers seen for the first time
@@ -101,16 +101,16 @@ class Batch:
 
     def read(self, classifier: Classifier, messages: Sequence[InboundMessage]) -> None:
         """Prepare every message's text and let the text model read them all in one pass
-        (`predict_many`: about half its cost per message); `reading` hands them out."""
+        (`read_many`: about half its cost per message); `reading` hands them out."""
         prepared = [classifier.prepare(m.text, m.subject) for m in messages]
-        predictions = classifier.predict_many(prepared)
+        readings = classifier.read_many(prepared)
         self._reader = classifier
-        self._readings = {(m.channel.value, m.external_id): (p, prediction)
-                          for m, p, prediction in zip(messages, prepared, predictions,
-                                                      strict=True)}
+        self._readings = {(m.channel.value, m.external_id): (p, reading)
+                          for m, p, reading in zip(messages, prepared, readings,
+                                                   strict=True)}
 
     def reading(self, classifier: Classifier, message: InboundMessage
-                ) -> tuple[Prepared, Prediction | None]:
+                ) -> tuple[Prepared, Reading | None]:
         """The message's text as `read` prepared it (when this classifier read it), else
         prepared now, the model's reading left to `classify`."""
         if classifier is self._reader:

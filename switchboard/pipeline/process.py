@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from router import Classification, Classifier, Prepared
-from router.model import Prediction
+from router.model import Reading
 from switchboard.pipeline import (
     aftermath,
     bot,
@@ -53,9 +53,9 @@ def process(ctx: Context, conn: Connection, message: InboundMessage, batch: Batc
         answered = supplier_answer.record(ctx, conn, message, sender.supplier_id, now)
         if answered is not None:
             return answered
-    prepared, prediction = batch.reading(classifier, message)
+    prepared, reading = batch.reading(classifier, message)
     who = identify.customer(conn, batch, message, sender, prepared, now)
-    result = _classify(conn, classifier, prepared, prediction, message, sender, who)
+    result = _classify(conn, classifier, prepared, reading, message, sender, who)
     thread = _thread(ctx, conn, batch, message, sender, who, now)
     decision = (rating.record(ctx, conn, thread, who.id, message, now)
                 or _open_or_join(ctx, conn, message, who, sender, result, thread, now))
@@ -80,11 +80,11 @@ def _alone(conn: Connection, message: InboundMessage, now: datetime) -> Batch:
 
 
 def _classify(conn: Connection, classifier: Classifier, prepared: Prepared,
-              prediction: Prediction | None, message: InboundMessage, sender: Sender,
+              reading: Reading | None, message: InboundMessage, sender: Sender,
               who: Customer) -> Classification:
     context = gather_context(conn, prepared, message.channel.value, sender.supplier_id,
                              who.bought)
-    return classifier.classify(prepared, context, prediction)
+    return classifier.classify(prepared, context, reading)
 
 
 def _thread(ctx: Context, conn: Connection, batch: Batch, message: InboundMessage,

@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,8 @@ import numpy as np
 
 from router import CATEGORIES, TOPICS, Classifier, Context
 from router.model import LABELS, SCORE, TextModel, features, label_of
+from router.rules import Evaluation
+from router.text import Normalized
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "router" / "training_data"
@@ -87,23 +89,22 @@ def _fold(example_id: str, modulus: int) -> int:
 SCORED = (*CATEGORIES, *(f"service/{t}" for t in TOPICS))  # the model's `s:` features
 
 
+def _evaluated(classifier: Classifier, examples: Sequence[Example]
+               ) -> Iterator[tuple[Normalized, Evaluation]]:
+    """Each example's text as the router reads it, and what the rules alone make of it."""
+    for e in examples:
+        prepared = classifier.prepare(e.text)
+        yield prepared.text, classifier.rules.evaluate(
+            prepared.text, prepared.text.original,
+            classifier.signals(prepared, Context(e.channel)))
+
+
 def _rules_scores(classifier: Classifier, examples: Sequence[Example]
                   ) -> list[dict[str, float]]:
     """What the rules alone score each example, per category and per service topic."""
-    rules_only = _rules_only(classifier)
-    found = []
-    for e in examples:
-        prepared = rules_only.prepare(e.text)
-        evaluation = rules_only.rules.evaluate(prepared.text, prepared.text.original,
-                                               rules_only.signals(prepared, Context(e.channel)))
-        found.append({**evaluation.scores,
-                      **{f"service/{t}": v for t, v in evaluation.topic_scores.items()}})
-    return found
-
-
-def _rules_only(classifier: Classifier) -> Classifier:
-    return Classifier(classifier.normalizer, classifier.extractor, classifier.catalog,
-                      classifier.rules, classifier.settings)
+    return [{**evaluation.scores,
+             **{f"service/{t}": v for t, v in evaluation.topic_scores.items()}}
+            for _, evaluation in _evaluated(classifier, examples)]
 
 
 def _matrix(classifier: Classifier, examples: Sequence[Example],
@@ -171,14 +172,10 @@ def train(classifier: Classifier, examples: Sequence[Example]) -> TextModel:
 def _calibrate(classifier: Classifier, model: TextModel, examples: Sequence[Example]
                ) -> tuple[float, float]:
     """The temperature and mix with the lowest log-loss of the combined category."""
-    rules_only = _rules_only(classifier)
     cases = []
-    for e in examples:
-        prepared = rules_only.prepare(e.text)
-        evaluation = rules_only.rules.evaluate(prepared.text, prepared.text.original,
-                                               rules_only.signals(prepared, Context(e.channel)))
+    for e, (text, evaluation) in zip(examples, _evaluated(classifier, examples), strict=True):
         scores = evaluation.scores
-        logits = model.logits(features(prepared.text), scores, evaluation.topic_scores)
+        logits = model.logits(features(text), scores, evaluation.topic_scores)
         cases.append((logits, scores, e.label.split("/")[0]))
     best = (math.inf, 1.0, 1.0)
     categories = sorted({label.split("/")[0] for label in LABELS})

@@ -40,6 +40,7 @@ MARKED = {"chật", "mất", "nhăn", "phai", "rộng", "nhỏ", "tệ", "xấu"
 FOLDED = {"ko", "k", "kg", "khong", "hok", "hong", "bi", "chua", "nhung", "tuy", "hoi",
           "cham", "loi", "rach", "xau", "te", "sai", "thieu", "nham", "tiec", "buon",
           "doi", "tra", "hu", "mong", "tho", "kem", "lau", "tre", "muon", "dat"}
+DATA = Path(__file__).resolve().parents[2] / "router" / "training_data"
 # read by hand after the selection: a complaint or a doubt remains
 DROPPED = {"tiki_praise-4348", "hanoi_praise-v486", "hanoi_praise-v744", "hanoi_praise-v1211"}
 WORD = re.compile(r"[^\W_]+")
@@ -125,27 +126,37 @@ def pick(rows: list[tuple[str, str]], taken: set[str], seen: list[frozenset[tupl
     return chosen
 
 
-def main(tiki_csv: str, val_csv: str, test_csv: str, out: str) -> None:
+def existing(skip: set[str]) -> tuple[set[str], list[frozenset[tuple[str, ...]]]]:
+    """The folded texts and word 3-grams of every data file but those named `skip`."""
     taken: set[str] = set()
     seen: list[frozenset[tuple[str, ...]]] = []
-    for existing in Path("router/training_data").glob("*.jsonl"):
-        if existing.stem in ("tiki_praise", "hanoi_praise"):
-            continue  # an earlier run's output
-        for line in existing.read_text(encoding="utf-8").splitlines():
+    for path in sorted(DATA.glob("*.jsonl")):
+        if path.stem in skip:
+            continue  # this script's own output, from an earlier run
+        for line in path.read_text(encoding="utf-8").splitlines():
             text = json.loads(line)["text"]
             taken.add(key(text))
             seen.append(grams(text))
+    return taken, seen
+
+
+def write(path: Path, source: str, rows: list[tuple[str, str, str]]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row_id, text, category in rows:
+            f.write(json.dumps({"id": row_id, "channel": "web_comment", "text": text,
+                                "expected": {"category": category, "topic": None},
+                                "source": source}, ensure_ascii=False) + "\n")
+
+
+def main(tiki_csv: str, val_csv: str, test_csv: str, out: str) -> None:
+    taken, seen = existing({"tiki_praise", "hanoi_praise", "hanoi_mixed"})
     sets = {"tiki_praise": pick(tiki(Path(tiki_csv)), taken, seen, 560),
             "hanoi_praise": pick(hotel(Path(val_csv), "v") + hotel(Path(test_csv), "t"),
                                  taken, seen, 200)}
     for name, rows in sets.items():
-        rows = [row for row in rows if row[0] not in DROPPED]
-        with (Path(out) / f"{name}.jsonl").open("w", encoding="utf-8") as f:
-            for row_id, text in rows:
-                f.write(json.dumps({"id": row_id, "channel": "web_comment", "text": text,
-                                    "expected": {"category": "inquiry", "topic": None},
-                                    "source": name}, ensure_ascii=False) + "\n")
-        print(name, len(rows))
+        write(Path(out) / f"{name}.jsonl", name,
+              [(row_id, text, "inquiry") for row_id, text in rows if row_id not in DROPPED])
+        print(name, len([r for r in rows if r[0] not in DROPPED]))
 
 
 if __name__ == "__main__":

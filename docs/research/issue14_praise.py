@@ -149,7 +149,7 @@ def write(path: Path, source: str, rows: list[tuple[str, str, str]]) -> None:
 
 
 def main(tiki_csv: str, val_csv: str, test_csv: str, out: str) -> None:
-    taken, seen = existing({"tiki_praise", "hanoi_praise", "hanoi_mixed"})
+    taken, seen = existing({"tiki_praise", "hanoi_praise"})
     sets = {"tiki_praise": pick(tiki(Path(tiki_csv)), taken, seen, 560),
             "hanoi_praise": pick(hotel(Path(val_csv), "v") + hotel(Path(test_csv), "t"),
                                  taken, seen, 200)}
